@@ -1,0 +1,93 @@
+"""The two ends of an onboarding run: what to create from the extract, and what came of it.
+
+Kept out of the DAG file so that parsing stays cheap and the rules are tested without Airflow.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from airflow_provider_zoom.onboarding.cohorts import build_cohorts, hires_in_interval
+from airflow_provider_zoom.onboarding.hr_extract import HRExtractError, read_hr_extract
+from airflow_provider_zoom.onboarding.quarantine import write_quarantine_report
+from airflow_provider_zoom.onboarding.run_window import run_window
+
+log = logging.getLogger(__name__)
+
+
+class OnboardingRunFailed(RuntimeError):
+    """Some cohorts could not be onboarded; the summary says which counts."""
+
+
+def default_quarantine_dir() -> Path:
+    return Path(os.environ.get("AIRFLOW_HOME", Path.home() / "airflow")) / "zoom_quarantine"
+
+
+def plan_run(
+    *,
+    extract_path: str,
+    name_template: str,
+    data_interval_start: datetime,
+    data_interval_end: datetime,
+    run_id: str,
+    quarantine_dir: str | os.PathLike | None = None,
+) -> dict[str, Any]:
+    """Read the extract, keep this run's hires, build cohorts, quarantine the rows that fail.
+
+    Returns ``cohorts`` as ``[{"group_name", "emails"}]`` (the mapped task group's kwargs), the
+    ``quarantine_report`` path (or None) and counts, all JSON-serialisable for XCom.
+    """
+    try:
+        extract = read_hr_extract(extract_path)
+    except HRExtractError as exc:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(str(exc)) from None
+    first_day, end_day = run_window(data_interval_start, data_interval_end)
+    hires = hires_in_interval(extract.hires, first_day, end_day)
+    cohorts, naming_problems = build_cohorts(hires, name_template)
+    problems = sorted([*extract.problems, *naming_problems], key=lambda p: p.row_number)
+    for problem in problems:
+        log.warning(
+            "HR extract %s row %d (employee_id %r) skipped: %s",
+            extract.path, problem.row_number, problem.employee_id, problem.reason,
+        )
+    report = write_quarantine_report(
+        problems, quarantine_dir or default_quarantine_dir(), run_id=run_id, source_path=extract.path
+    )
+    if report:
+        log.warning("%d rejected rows written to quarantine report %s", len(problems), report)
+    log.info(
+        "Run covers start dates %s to %s: %d of %d valid hires in %d cohorts",
+        first_day, end_day, len(hires), len(extract.hires), len(cohorts),
+    )
+    return {
+        "cohorts": [{"group_name": c.name, "emails": [m.email for m in c.members]} for c in cohorts],
+        "quarantine_report": str(report) if report else None,
+        "rejected_rows": len(problems),
+        "hires_in_run": len(hires),
+        "window": [first_day.isoformat(), end_day.isoformat()],
+    }
+
+
+def summarize_run(
+    *, cohort_count: int, outcomes: list[dict | None], member_results: list[dict | None]
+) -> dict[str, int]:
+    """Count what the run did; raise when any cohort did not make it through, so the run fails."""
+    outcomes = [o for o in outcomes if o]
+    member_results = [r for r in member_results if r]
+    summary = {
+        "created": sum(1 for o in outcomes if o.get("outcome") == "created"),
+        "exists": sum(1 for o in outcomes if o.get("outcome") == "exists"),
+        "failed": cohort_count - len(member_results),
+        "members_added": sum(len(r.get("added", [])) for r in member_results),
+    }
+    line = " ".join(f"{key}={value}" for key, value in summary.items())
+    log.info("Onboarding summary: %s", line)
+    if summary["failed"]:
+        raise OnboardingRunFailed(f"{summary['failed']} of {cohort_count} cohorts failed; {line}")
+    return summary

@@ -1,0 +1,43 @@
+from airflow.providers_manager import ProvidersManager
+
+from airflow_provider_zoom.get_provider_info import get_provider_info
+from airflow_provider_zoom.hooks.zoom import ZoomHook
+
+
+def test_providers_manager_discovers_the_package():
+    providers = ProvidersManager().providers
+    assert "airflow-provider-zoom" in providers
+    from importlib.metadata import version
+
+    assert providers["airflow-provider-zoom"].version == version("airflow-provider-zoom")
+
+
+def test_zoom_connection_type_points_at_the_hook():
+    from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
+
+    hook_info = ProvidersManagerTaskRuntime().hooks["zoom"]
+    assert hook_info.hook_class_name == "airflow_provider_zoom.hooks.zoom.ZoomHook"
+    assert hook_info.connection_id_attribute_name == ZoomHook.conn_name_attr == "zoom_conn_id"
+    assert ZoomHook.conn_type == "zoom"
+    assert ZoomHook.default_conn_name == "zoom_default"
+
+
+def test_connection_form_fields_and_labels():
+    manager = ProvidersManager()
+    widgets = manager.connection_form_widgets
+    account = widgets["extra__zoom__account_id"]
+    assert account.field["schema"]["title"] == "Account ID"
+    assert "extra__zoom__oauth_token_url" in widgets
+    behaviour = manager.field_behaviours["zoom"]
+    assert set(behaviour["hidden_fields"]) == {"schema", "port"}
+    assert behaviour["relabeling"] == {"login": "Client ID", "password": "Client Secret", "host": "API base URL"}
+
+
+def test_provider_info_lists_importable_modules():
+    import importlib
+
+    info = get_provider_info()
+    for section in ("hooks", "operators"):
+        for entry in info[section]:
+            for module in entry["python-modules"]:
+                importlib.import_module(module)
