@@ -1,0 +1,116 @@
+"""Run the Zoom API emulator in the foreground.
+
+    python -m airflow_provider_zoom.emulator [--host 127.0.0.1] [--port 8765] [--state-file PATH]
+        [--client-id demo-client-id --client-secret demo-client-secret --account-id demo-account]
+        [--plan unlimited] [--light-rps N --medium-rps N --light-daily N --medium-daily N]
+        [--token-policy multiple] [--seed N --fault-5xx F --fault-reset F --fault-burst-429 F
+        --fault-latency-ms N --fault-latency-jitter-ms N --fault-commit-then-fail F
+        --fault-invalidate-tokens-at 3,10 --faults-on-oauth] [--log-level warning]
+
+Defaults: plan ``unlimited`` (no rate limits), no faults, token policy ``multiple``, no state file (the
+account lives in memory). Prints ``Zoom emulator listening on http://HOST:PORT`` once it accepts
+connections. SIGTERM and SIGINT stop it with exit status 0; the state file is written after every change,
+so nothing is lost on exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from types import FrameType
+
+from .backend import DEFAULT_ACCOUNT_ID, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, TOKEN_POLICIES, ZoomBackend
+from .ratelimit import PLANS
+from .server import bind_socket, build_server
+
+
+def _ordinals(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m airflow_provider_zoom.emulator",
+        description="Local Zoom API emulator: Server-to-Server OAuth, IM directory groups, rate limits, faults.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    parser.add_argument("--state-file", help="JSON file holding the account; loaded at start, saved on change")
+    parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID)
+    parser.add_argument("--client-secret", default=DEFAULT_CLIENT_SECRET)
+    parser.add_argument("--account-id", default=DEFAULT_ACCOUNT_ID)
+    parser.add_argument("--plan", choices=sorted(PLANS), default="unlimited", help="Zoom rate-limit preset")
+    parser.add_argument("--light-rps", type=int, help="override the plan's Light requests/second")
+    parser.add_argument("--medium-rps", type=int, help="override the plan's Medium requests/second")
+    parser.add_argument("--light-daily", type=int, help="override the plan's Light requests/UTC day")
+    parser.add_argument("--medium-daily", type=int, help="override the plan's Medium requests/UTC day")
+    parser.add_argument("--token-policy", choices=TOKEN_POLICIES, default="multiple")
+    parser.add_argument("--seed", type=int, help="seed for group ids and faults (reproducible runs)")
+    faults = parser.add_argument_group("fault injection (shares are probabilities per API request)")
+    faults.add_argument("--fault-5xx", type=float, default=0.0, help="answer 500/502/503")
+    faults.add_argument("--fault-reset", type=float, default=0.0, help="drop the connection, no response")
+    faults.add_argument("--fault-burst-429", type=float, default=0.0, help="answer the per-second 429")
+    faults.add_argument("--fault-latency-ms", type=float, default=0.0, help="delay every request")
+    faults.add_argument("--fault-latency-jitter-ms", type=float, default=0.0, help="extra random delay")
+    faults.add_argument(
+        "--fault-commit-then-fail", type=float, default=0.0, help="create the group but answer 502 or drop"
+    )
+    faults.add_argument(
+        "--fault-invalidate-tokens-at", type=_ordinals, default=[], help="comma-separated /v2 request ordinals"
+    )
+    faults.add_argument("--faults-on-oauth", action="store_true", help="also inject into /oauth/token")
+    parser.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        backend = ZoomBackend(
+            client_id=args.client_id,
+            client_secret=args.client_secret,
+            account_id=args.account_id,
+            state_file=args.state_file,
+            plan=args.plan,
+            light_rps=args.light_rps,
+            medium_rps=args.medium_rps,
+            light_daily=args.light_daily,
+            medium_daily=args.medium_daily,
+            token_policy=args.token_policy,
+            seed=args.seed,
+            faults={
+                "error_5xx": args.fault_5xx,
+                "reset": args.fault_reset,
+                "burst_429": args.fault_burst_429,
+                "latency_ms": args.fault_latency_ms,
+                "latency_jitter_ms": args.fault_latency_jitter_ms,
+                "commit_then_fail": args.fault_commit_then_fail,
+                "invalidate_tokens_at": args.fault_invalidate_tokens_at,
+                "faults_on_oauth": args.faults_on_oauth,
+            },
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    sock = bind_socket(args.host, args.port)
+    host, port = sock.getsockname()[:2]
+    url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    server = build_server(
+        backend, sock, lambda: print(f"Zoom emulator listening on {url}", flush=True), log_level=args.log_level
+    )
+    # uvicorn turns SIGTERM/SIGINT into a graceful shutdown and then re-raises the signal against the
+    # previous handler; this one turns that into a normal exit instead of a kill or a KeyboardInterrupt.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _exit_cleanly)
+    server.run(sockets=[sock])
+    return 0
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

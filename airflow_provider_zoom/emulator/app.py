@@ -1,0 +1,283 @@
+"""The HTTP face of :class:`~.backend.ZoomBackend`: a plain ASGI app that only translates.
+
+It is a hand-rolled ASGI callable (Starlette is used only to parse bodies) because an injected connection
+reset needs the raw ``send`` channel and a benchmark pushes 1,000+ creates/s through it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+
+from .backend import ZoomBackend
+from .errors import DropConnection, EmulatorError, invalid_body
+from .ratelimit import Category
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: Any = None  # JSON-serialisable, or None for an empty body
+    headers: Mapping[str, str] | None = None
+
+
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+Handler = Callable[[ZoomBackend, Request, dict[str, str]], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    template: str
+    handler: Handler
+    kind: str  # "api" (bearer, limits, faults, counted), "oauth" (counted) or "admin"
+    category: Category | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.template}"
+
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.template) + "$")
+
+
+def base_url(request: Request) -> str:
+    """Where the client reached us, so Content-Location and ``api_url`` are usable as given."""
+    host = request.headers.get("host")
+    if host is None:
+        server_host, server_port = request.scope["server"]
+        host = f"{server_host}:{server_port}"
+    return f"http://{host}"
+
+
+async def _form_or_json(request: Request) -> dict[str, Any]:
+    """Create/update bodies: Zoom documents multipart/form-data and JSON; urlencoded forms are accepted too."""
+    if request.headers.get("content-type", "").startswith(FORM_TYPES):
+        fields: dict[str, Any] = {}
+        try:
+            async with request.form() as form:
+                for key, value in form.multi_items():
+                    if isinstance(value, UploadFile):  # a field sent as a file part still carries its text
+                        value = (await value.read()).decode("utf-8", "replace")
+                    fields.setdefault(key, value)
+        except MultiPartException:
+            raise invalid_body() from None
+        return fields
+    body = await _json(request)
+    if not isinstance(body, dict):
+        raise invalid_body()
+    return body
+
+
+def _basic_credentials(header: str) -> tuple[str | None, str | None]:
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None, None
+    try:
+        client_id, colon, client_secret = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None, None
+    return (client_id, client_secret) if colon else (None, None)
+
+
+async def _json(request: Request) -> Any:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise invalid_body() from None
+
+
+# -- handlers --------------------------------------------------------------------------------------------
+
+
+async def issue_token(backend: ZoomBackend, request: Request, _: dict[str, str]) -> Reply:
+    params: dict[str, Any] = dict(request.query_params)
+    if request.headers.get("content-type", "").startswith(FORM_TYPES):
+        async with request.form() as form:
+            params.update(form)  # Zoom accepts the grant in the query string or the form body
+    client_id, client_secret = _basic_credentials(request.headers.get("authorization", ""))
+    token = backend.issue_token(
+        client_id, client_secret, params.get("grant_type"), params.get("account_id"), base_url(request)
+    )
+    return Reply(200, token)
+
+
+async def list_groups(backend: ZoomBackend, _: Request, __: dict[str, str]) -> Reply:
+    return Reply(200, backend.list_groups())
+
+
+async def create_group(backend: ZoomBackend, request: Request, _: dict[str, str]) -> Reply:
+    group = backend.create_group(await _form_or_json(request))
+    location = f"{base_url(request)}/v2/im/groups/{group['id']}"
+    return Reply(201, group, {"Content-Location": location})
+
+
+async def get_group(backend: ZoomBackend, _: Request, params: dict[str, str]) -> Reply:
+    return Reply(200, backend.get_group(params["groupId"]))
+
+
+async def update_group(backend: ZoomBackend, request: Request, params: dict[str, str]) -> Reply:
+    backend.update_group(params["groupId"], await _form_or_json(request))
+    return Reply(204)
+
+
+async def delete_group(backend: ZoomBackend, _: Request, params: dict[str, str]) -> Reply:
+    backend.delete_group(params["groupId"])
+    return Reply(204)
+
+
+async def list_members(backend: ZoomBackend, request: Request, params: dict[str, str]) -> Reply:
+    query = request.query_params
+    page = backend.list_members(
+        params["groupId"], query.get("page_size"), query.get("page_number"), query.get("next_page_token")
+    )
+    return Reply(200, page)
+
+
+async def add_members(backend: ZoomBackend, request: Request, params: dict[str, str]) -> Reply:
+    return Reply(201, backend.add_members(params["groupId"], await _json(request)))
+
+
+async def remove_member(backend: ZoomBackend, _: Request, params: dict[str, str]) -> Reply:
+    backend.remove_member(params["groupId"], params["memberId"])
+    return Reply(204)
+
+
+async def health(_: ZoomBackend, __: Request, ___: dict[str, str]) -> Reply:
+    return Reply(200, {"status": "ok"})
+
+
+async def state(backend: ZoomBackend, _: Request, __: dict[str, str]) -> Reply:
+    return Reply(200, backend.dump())
+
+
+async def reset(backend: ZoomBackend, request: Request, _: dict[str, str]) -> Reply:
+    body = await _json(request)
+    backend.reset(keep_config=not isinstance(body, dict) or body.get("keep_config", True) is not False)
+    return Reply(200, backend.dump())
+
+
+async def get_config(backend: ZoomBackend, _: Request, __: dict[str, str]) -> Reply:
+    return Reply(200, backend.config())
+
+
+async def update_config(backend: ZoomBackend, request: Request, _: dict[str, str]) -> Reply:
+    body = await _json(request)
+    if not isinstance(body, dict):
+        raise invalid_body()
+    return Reply(200, backend.update_config(body))
+
+
+async def invalidate_tokens(backend: ZoomBackend, _: Request, __: dict[str, str]) -> Reply:
+    return Reply(200, {"invalidated": backend.invalidate_tokens()})
+
+
+GROUPS, GROUP, MEMBERS = "/v2/im/groups", "/v2/im/groups/{groupId}", "/v2/im/groups/{groupId}/members"
+ROUTES: tuple[Route, ...] = (
+    Route("POST", "/oauth/token", issue_token, "oauth"),
+    Route("GET", GROUPS, list_groups, "api", "Medium"),
+    Route("POST", GROUPS, create_group, "api", "Light"),
+    Route("GET", GROUP, get_group, "api", "Light"),
+    Route("PATCH", GROUP, update_group, "api", "Light"),
+    Route("DELETE", GROUP, delete_group, "api", "Light"),
+    Route("GET", MEMBERS, list_members, "api", "Medium"),
+    Route("POST", MEMBERS, add_members, "api", "Medium"),
+    Route("DELETE", MEMBERS + "/{memberId}", remove_member, "api", "Light"),
+    Route("GET", "/health", health, "admin"),
+    Route("GET", "/_emulator/state", state, "admin"),
+    Route("POST", "/_emulator/reset", reset, "admin"),
+    Route("GET", "/_emulator/config", get_config, "admin"),
+    Route("PUT", "/_emulator/config", update_config, "admin"),
+    Route("POST", "/_emulator/config", update_config, "admin"),
+    Route("POST", "/_emulator/tokens/invalidate", invalidate_tokens, "admin"),
+)
+
+
+class EmulatorApp:
+    """ASGI application serving one :class:`ZoomBackend`."""
+
+    def __init__(self, backend: ZoomBackend):
+        self.backend = backend
+        self._routes = [(route, route.pattern()) for route in ROUTES]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # no lifespan or websockets; servers are run with lifespan="off"
+            return
+        method, path = scope["method"], scope["path"].rstrip("/") or "/"
+        for route, pattern in self._routes:
+            match = pattern.match(path) if route.method == method else None
+            if match:
+                await self._serve(route, match.groupdict(), Request(scope, receive), receive, send)
+                return
+        await _send_json(send, Reply(404, {"code": 404, "message": "Not found"}))
+
+    async def _serve(
+        self, route: Route, params: dict[str, str], request: Request, receive: Receive, send: Send
+    ) -> None:
+        backend = self.backend
+        try:
+            if route.kind != "admin":
+                delay = backend.latency_seconds(oauth=route.kind == "oauth")
+                if delay:
+                    await asyncio.sleep(delay)
+            if route.category is not None:
+                backend.admit(route.category, request.headers.get("authorization"))
+            reply = await route.handler(backend, request, params)
+        except EmulatorError as error:
+            reply = Reply(error.status, error.body(), error.headers)
+        except DropConnection:
+            backend.record(route.key, "dropped")
+            await _drop_connection(receive, send)
+            return
+        if route.kind != "admin":
+            backend.record(route.key, reply.status)
+        await _send_json(send, reply)
+
+
+async def _send_json(send: Send, reply: Reply) -> None:
+    headers = [(name.lower().encode(), value.encode()) for name, value in (reply.headers or {}).items()]
+    body = b""
+    if reply.body is not None:
+        body = json.dumps(reply.body, separators=(",", ":")).encode()
+        headers += [(b"content-type", b"application/json;charset=UTF-8"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _drop_connection(receive: Receive, send: Send) -> None:
+    """Close the TCP connection without a byte of response.
+
+    uvicorn's ``send`` is a bound method of its request cycle, which holds the transport; aborting it and
+    then waiting for ``http.disconnect`` makes uvicorn treat the request as abandoned by the client (no
+    500, no log line). ``requests`` then raises ``ConnectionError`` ("Connection aborted"). Under another
+    ASGI server the fallback announces a body that never comes, which ``requests`` reports as
+    ``ChunkedEncodingError``.
+    """
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is None:
+        await send({"type": "http.response.start", "status": 500, "headers": [(b"content-length", b"1")]})
+        return
+    transport.abort()
+    while (await asyncio.wait_for(receive(), timeout=5))["type"] != "http.disconnect":
+        pass
+
+
+def create_app(backend: ZoomBackend) -> EmulatorApp:
+    return EmulatorApp(backend)

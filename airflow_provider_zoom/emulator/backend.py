@@ -1,0 +1,677 @@
+"""The emulated Zoom account: IM groups, users, access tokens, rate limits, faults and the rules Zoom applies.
+
+Everything Zoom *decides* lives here (as in moto's backends); ``app.py`` only turns HTTP into calls of
+these methods and results or :class:`~.errors.EmulatorError` back into HTTP. Every public method takes one
+lock, so uvicorn's event loop and test threads can share an instance.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import math
+import os
+import random
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .errors import DropConnection, OAuthError, ZoomError, group_not_found, validation_error
+from .faults import FAULT_KINDS, FaultConfig, FaultInjector
+from .persistence import load_state, save_state
+from .ratelimit import LIMIT_KEYS, PLANS, Category, Exceeded, RateLimiter
+
+DEFAULT_CLIENT_ID = "demo-client-id"
+DEFAULT_CLIENT_SECRET = "demo-client-secret"
+DEFAULT_ACCOUNT_ID = "demo-account"
+TOKEN_POLICIES = ("multiple", "latest-only")
+ACCESS_TOKEN_TTL = 3600
+PAGE_TOKEN_TTL = 15 * 60  # Swagger: "The expiration period for this token is 15 minutes."
+SCOPES = "imgroup:read:admin imgroup:write:admin"
+
+GROUP_TYPES = ("normal", "shared", "restricted")
+# Swagger is silent on defaults for the flags; these are what Zoom's admin UI preselects for a new group.
+DEFAULT_SEARCH_FLAGS = {"search_by_domain": False, "search_by_account": True, "search_by_ma_account": False}
+MAX_NAME_LENGTH = 128
+MAX_MEMBERS_PER_ADD = 10
+DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 30, 300
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_NAME_SPLIT = re.compile(r"[._\-+]+")
+
+PER_SECOND_MESSAGE = "You have reached the maximum per-second rate limit for this API. Try again later."
+DAILY_MESSAGE = (
+    "You have reached the maximum daily rate limit for this API. "
+    "Refer to the response header for details on when you can make another request."
+)
+
+
+@dataclass
+class User:
+    id: str
+    email: str
+    first_name: str
+    last_name: str
+    type: int = 1  # Basic
+
+    def as_member(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "email": self.email,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "type": self.type,
+        }
+
+
+@dataclass
+class Group:
+    id: str
+    name: str
+    type: str
+    search_by_domain: bool
+    search_by_account: bool
+    search_by_ma_account: bool
+    created_at: float
+    members: dict[str, None] = field(default_factory=dict)  # user ids, an insertion-ordered set
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "total_members": len(self.members),
+            "type": self.type,
+            "search_by_domain": self.search_by_domain,
+            "search_by_account": self.search_by_account,
+            "search_by_ma_account": self.search_by_ma_account,
+        }
+
+
+@dataclass(frozen=True)
+class _PageCursor:
+    group_id: str
+    offset: int
+    expires_at: float
+
+
+def user_id_for(email: str) -> str:
+    """Deterministic so the same HR row maps to the same Zoom user in every run and every emulator."""
+    return _b64_id(hashlib.sha256(email.strip().casefold().encode()).digest()[:16])
+
+
+def iso_z(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _b64_id(raw: bytes) -> str:
+    # Zoom ids look like base64url of 16 bytes: 22 characters, no padding.
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+class ZoomBackend:
+    """One Zoom account with one Server-to-Server OAuth app.
+
+    ``plan`` picks Zoom's rate-limit preset; ``light_rps``/``medium_rps``/``light_daily``/``medium_daily``
+    override it (``None`` keeps the preset). ``faults`` is a :class:`FaultConfig` or its dict form. ``seed``
+    makes group ids and (unless ``faults`` has its own seed) faults reproducible. ``clock`` returns epoch
+    seconds and drives token expiry, rate-limit windows and page-token expiry, so tests need not sleep.
+    """
+
+    def __init__(
+        self,
+        *,
+        client_id: str = DEFAULT_CLIENT_ID,
+        client_secret: str = DEFAULT_CLIENT_SECRET,
+        account_id: str = DEFAULT_ACCOUNT_ID,
+        state_file: str | os.PathLike[str] | None = None,
+        plan: str = "unlimited",
+        light_rps: int | None = None,
+        medium_rps: int | None = None,
+        light_daily: int | None = None,
+        medium_daily: int | None = None,
+        token_policy: str = "multiple",
+        token_ttl: int = ACCESS_TOKEN_TTL,
+        app_disabled: bool = False,
+        faults: FaultConfig | Mapping[str, Any] | None = None,
+        seed: int | None = None,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.account_id = account_id
+        self.state_file = Path(state_file) if state_file is not None else None
+        self._seed = seed
+        self._clock = clock
+        self._lock = threading.RLock()
+        fault_dict = faults.to_dict() if isinstance(faults, FaultConfig) else dict(faults or {})
+        overrides = {"light_rps": light_rps, "medium_rps": medium_rps, "light_daily": light_daily}
+        overrides["medium_daily"] = medium_daily
+        self._initial_config: dict[str, Any] = {
+            "plan": plan,
+            **{key: value for key, value in overrides.items() if value is not None},
+            "token_policy": token_policy,
+            "token_ttl": token_ttl,
+            "app_disabled": app_disabled,
+            "faults": fault_dict,
+        }
+        self._groups: dict[str, Group] = {}
+        self._names: dict[str, str] = {}  # casefolded name -> group id
+        self._users: dict[str, User] = {}
+        self._tokens: dict[str, float] = {}  # access token -> expiry; invalidated tokens are removed
+        self._page_cursors: dict[str, _PageCursor] = {}
+        self._ids = random.Random(seed)
+        self._reset_counters()
+        self._plan = "unlimited"
+        self._limiter = RateLimiter(PLANS["unlimited"])
+        self._token_policy = "multiple"
+        self._token_ttl = ACCESS_TOKEN_TTL
+        self._app_disabled = False
+        self._faults = FaultInjector(FaultConfig(), seed)
+        try:
+            self.update_config(self._initial_config)
+        except ZoomError as exc:
+            raise ValueError("; ".join(error["message"] for error in exc.errors or ())) from None
+        if self.state_file is not None:
+            self._load(self.state_file)
+
+    # -- configuration -------------------------------------------------------------------------------
+
+    def config(self) -> dict[str, Any]:
+        """The live configuration (never the client secret)."""
+        with self._lock:
+            limits = self._limiter.limits
+            return {
+                "account_id": self.account_id,
+                "client_id": self.client_id,
+                "plan": self._plan,
+                **{key: getattr(limits, key) for key in LIMIT_KEYS},
+                "token_policy": self._token_policy,
+                "token_ttl": self._token_ttl,
+                "app_disabled": self._app_disabled,
+                "faults": self._faults.config.to_dict(),
+                "seed": self._seed,
+            }
+
+    def update_config(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Apply a partial config (the body of ``PUT /_emulator/config``) atomically.
+
+        ``plan`` restarts from that plan's limits; explicit limit keys override them (``null`` = unlimited).
+        ``faults`` replaces the whole fault config and re-seeds the fault RNG. Changing limits restarts the
+        rate-limit windows.
+        """
+        settable = {"plan", *LIMIT_KEYS, "token_policy", "token_ttl", "app_disabled", "faults"}
+        problems = [(key, "is not a configurable setting") for key in changes if key not in settable]
+        plan = changes.get("plan", self._plan)
+        if plan not in PLANS:
+            problems.append(("plan", f"must be one of {', '.join(PLANS)}"))
+        for key in LIMIT_KEYS:
+            value = changes.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                problems.append((key, "must be a positive integer or null (unlimited)"))
+        if "token_policy" in changes and changes["token_policy"] not in TOKEN_POLICIES:
+            problems.append(("token_policy", f"must be one of {', '.join(TOKEN_POLICIES)}"))
+        ttl = changes.get("token_ttl", self._token_ttl)
+        if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl < 1:
+            problems.append(("token_ttl", "must be a positive number of seconds"))
+        if "app_disabled" in changes and not isinstance(changes["app_disabled"], bool):
+            problems.append(("app_disabled", "must be a boolean"))
+        fault_config = None
+        if "faults" in changes:
+            try:
+                fault_config = FaultConfig.from_dict(changes["faults"] or {})
+            except (ValueError, TypeError) as exc:
+                problems.append(("faults", str(exc)))
+        if problems:
+            raise validation_error(problems)
+
+        with self._lock:
+            limit_changes = {key: changes[key] for key in LIMIT_KEYS if key in changes}
+            if "plan" in changes or limit_changes:
+                base = PLANS[plan] if "plan" in changes else self._limiter.limits
+                self._plan = plan
+                self._limiter = RateLimiter(base.with_overrides(**limit_changes))
+            self._token_policy = changes.get("token_policy", self._token_policy)
+            self._token_ttl = ttl
+            self._app_disabled = changes.get("app_disabled", self._app_disabled)
+            if fault_config is not None:
+                self._faults = FaultInjector(fault_config, self._seed)
+            return self.config()
+
+    # -- inspection ----------------------------------------------------------------------------------
+
+    def dump(self) -> dict[str, Any]:
+        """Everything a test may want to assert on; deliberately contains no secret and no token."""
+        with self._lock:
+            groups = [
+                {
+                    **group.summary(),
+                    "created_at": iso_z(group.created_at),
+                    "members": [{"id": uid, "email": self._users[uid].email} for uid in group.members],
+                }
+                for group in self._groups.values()
+            ]
+            return {
+                "account_id": self.account_id,
+                "groups": groups,
+                "users": [user.as_member() for user in self._users.values()],
+                "config": self.config(),
+                "counters": {
+                    "requests": {route: dict(statuses) for route, statuses in self._requests.items()},
+                    "api_requests": self._faults.api_requests,
+                    "tokens_issued": self._tokens_issued,
+                    "active_tokens": sum(1 for expiry in self._tokens.values() if expiry > self._clock()),
+                    "rate_limited": self._rate_limited,
+                    "faults": dict(self._fault_counts),
+                },
+            }
+
+    def reset(self, *, keep_config: bool = True) -> None:
+        """Empty the account and counters; the fault RNG and id RNG restart from their seeds."""
+        with self._lock:
+            self._groups.clear()
+            self._names.clear()
+            self._users.clear()
+            self._tokens.clear()
+            self._page_cursors.clear()
+            self._ids = random.Random(self._seed)
+            self._reset_counters()
+            if keep_config:
+                self._faults = FaultInjector(self._faults.config, self._seed)
+                self._limiter = RateLimiter(self._limiter.limits)
+            else:
+                self.update_config(self._initial_config)
+            self._save()
+
+    def record(self, route: str, status: int | str) -> None:
+        """Count one answered request under its route template (``"dropped"`` for connection drops)."""
+        with self._lock:
+            statuses = self._requests.setdefault(route, {})
+            key = str(status)
+            statuses[key] = statuses.get(key, 0) + 1
+
+    def _reset_counters(self) -> None:
+        self._requests: dict[str, dict[str, int]] = {}
+        self._tokens_issued = 0
+        self._rate_limited = 0
+        self._fault_counts: dict[str, int] = dict.fromkeys(FAULT_KINDS, 0)
+
+    # -- OAuth ---------------------------------------------------------------------------------------
+
+    def issue_token(
+        self,
+        client_id: str | None,
+        client_secret: str | None,
+        grant_type: str | None,
+        account_id: str | None,
+        api_url: str,
+    ) -> dict[str, Any]:
+        """Server-to-Server OAuth ``account_credentials`` grant, checked in the order Zoom checks."""
+        valid_secret = client_secret is not None and hmac.compare_digest(
+            client_secret.encode(), self.client_secret.encode()
+        )
+        if client_id != self.client_id or not valid_secret:
+            raise OAuthError(401, "invalid_client", "Invalid client_id or client_secret")
+        with self._lock:
+            if self._app_disabled:
+                raise OAuthError(400, "invalid_client", "The app has been disabled.")
+            if grant_type != "account_credentials":
+                raise OAuthError(400, "unsupported_grant_type", "unsupported grant type")
+            if account_id != self.account_id:
+                raise OAuthError(400, "invalid_request", "Invalid account_id")
+            if self._faults.config.faults_on_oauth:
+                self._inject_transport_fault(self._faults.draw(allow_429=False))
+            now = self._clock()
+            if self._token_policy == "latest-only":
+                # Zoom's behaviour for years: a new token revokes every older one of the account.
+                self._tokens.clear()
+            elif len(self._tokens) > 1024:
+                self._tokens = {token: exp for token, exp in self._tokens.items() if exp > now}
+            token = secrets.token_urlsafe(48)
+            self._tokens[token] = now + self._token_ttl
+            self._tokens_issued += 1
+            return {
+                "access_token": token,
+                "token_type": "bearer",
+                "expires_in": self._token_ttl,
+                "scope": SCOPES,
+                "api_url": api_url,
+            }
+
+    def invalidate_tokens(self) -> int:
+        with self._lock:
+            count = len(self._tokens)
+            self._tokens.clear()
+            return count
+
+    # -- admission: what happens to every /v2 request before its handler -------------------------------
+
+    def latency_seconds(self, *, oauth: bool = False) -> float:
+        """Injected delay for the next request (the HTTP layer sleeps without blocking the loop)."""
+        with self._lock:
+            if oauth and not self._faults.config.faults_on_oauth:
+                return 0.0
+            delay = self._faults.latency_seconds()
+            if delay:
+                self._fault_counts["latency"] += 1
+            return delay
+
+    def admit(self, category: Category, authorization: str | None) -> None:
+        """Token invalidation schedule, bearer check, rate limits and injected faults, in that order.
+
+        Returns normally when the handler may run; raises :class:`ZoomError` or :class:`DropConnection`.
+        """
+        with self._lock:
+            if self._faults.next_api_request():
+                self._tokens.clear()
+                self._fault_counts["invalidate_tokens"] += 1
+            self._check_token(authorization)
+            fault = self._faults.draw()
+            if fault == "burst_429":
+                self._fault_counts["burst_429"] += 1
+                self._rate_limited += 1
+                raise ZoomError(429, 429, PER_SECOND_MESSAGE)
+            exceeded = self._limiter.acquire(category, self._clock())
+            if exceeded is not None:
+                self._rate_limited += 1
+                raise _rate_limit_error(exceeded)
+            self._inject_transport_fault(fault)
+
+    def _check_token(self, authorization: str | None) -> None:
+        scheme, _, token = (authorization or "").partition(" ")
+        expiry = self._tokens.get(token.strip()) if scheme.lower() == "bearer" else None
+        if expiry is None:
+            raise ZoomError(401, 124, "Invalid access token.")
+        if expiry <= self._clock():
+            raise ZoomError(401, 124, "Access token is expired.")
+
+    def _inject_transport_fault(self, fault: str | None) -> None:
+        if fault == "error_5xx":
+            self._fault_counts["error_5xx"] += 1
+            raise _server_error(self._faults.error_status())
+        if fault == "reset":
+            self._fault_counts["reset"] += 1
+            raise DropConnection()
+
+    # -- IM groups -----------------------------------------------------------------------------------
+
+    def list_groups(self) -> dict[str, Any]:
+        with self._lock:
+            groups = [group.summary() for group in self._groups.values()]
+        # Zoom returns every IM group in one page.
+        return {
+            "page_count": 1,
+            "page_number": 1,
+            "page_size": len(groups),
+            "total_records": len(groups),
+            "groups": groups,
+        }
+
+    def create_group(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        values = _group_values(fields, creating=True)
+        with self._lock:
+            self._ensure_name_free(values["name"], None)
+            group_id = self._new_group_id()
+            group = Group(id=group_id, created_at=self._clock(), **values)
+            self._groups[group_id] = group
+            self._names[group.name.casefold()] = group_id
+            self._save()
+            failure = self._faults.commit_then_fail()
+            if failure is not None:
+                self._fault_counts["commit_then_fail"] += 1
+                if failure == "reset":
+                    raise DropConnection()
+                raise _server_error(502)
+            return group.summary()
+
+    def get_group(self, group_id: str) -> dict[str, Any]:
+        with self._lock:
+            return self._group(group_id).summary()
+
+    def update_group(self, group_id: str, fields: Mapping[str, Any]) -> None:
+        values = _group_values(fields, creating=False)
+        with self._lock:
+            group = self._group(group_id)
+            if "name" in values:
+                self._ensure_name_free(values["name"], group_id)
+                del self._names[group.name.casefold()]
+                self._names[values["name"].casefold()] = group_id
+            for key, value in values.items():
+                setattr(group, key, value)
+            self._save()
+
+    def delete_group(self, group_id: str) -> None:
+        with self._lock:
+            group = self._group(group_id)
+            del self._groups[group_id]
+            del self._names[group.name.casefold()]
+            self._save()
+
+    # -- members -------------------------------------------------------------------------------------
+
+    def list_members(
+        self,
+        group_id: str,
+        page_size: str | None = None,
+        page_number: str | None = None,
+        next_page_token: str | None = None,
+    ) -> dict[str, Any]:
+        size = _int_param("page_size", page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        with self._lock:
+            group = self._group(group_id)
+            now = self._clock()
+            if next_page_token:
+                cursor = self._page_cursors.get(next_page_token)
+                if cursor is None or cursor.group_id != group_id or cursor.expires_at <= now:
+                    raise validation_error([("next_page_token", "is invalid or has expired")])
+                offset = cursor.offset
+            else:
+                # Deprecated but still honoured by Zoom.
+                offset = (_int_param("page_number", page_number, 1, None) - 1) * size
+            member_ids = list(group.members)
+            total = len(member_ids)
+            token = ""
+            if offset + size < total:
+                token = self._new_page_cursor(_PageCursor(group_id, offset + size, now + PAGE_TOKEN_TTL), now)
+            return {
+                "page_count": math.ceil(total / size),
+                "page_number": offset // size + 1,
+                "page_size": size,
+                "total_records": total,
+                "next_page_token": token,
+                "members": [self._users[uid].as_member() for uid in member_ids[offset : offset + size]],
+            }
+
+    def add_members(self, group_id: str, payload: Any) -> dict[str, Any]:
+        """Add up to 10 users by id or email; members already in the group are ignored, as Zoom does."""
+        items = payload.get("members") if isinstance(payload, dict) else None
+        if not isinstance(items, list) or not items:
+            raise validation_error([("members", "is required: a list of 1 to 10 {id} or {email} objects")])
+        if len(items) > MAX_MEMBERS_PER_ADD:
+            raise validation_error([("members", f"at most {MAX_MEMBERS_PER_ADD} members per request")])
+        with self._lock:
+            group = self._group(group_id)
+            resolved: list[tuple[str, str | None]] = []  # (user id, email to provision or None)
+            problems: list[tuple[str, str]] = []
+            for index, item in enumerate(items):
+                where = f"members[{index}]"
+                item = item if isinstance(item, dict) else {}
+                user_id, email = item.get("id"), item.get("email")
+                if user_id:  # Swagger: "If the user ID is given then ignore the user email."
+                    if not isinstance(user_id, str) or user_id not in self._users:
+                        problems.append((f"{where}.id", f"user does not exist: {user_id}"))
+                    else:
+                        resolved.append((user_id, None))
+                elif isinstance(email, str) and _EMAIL.match(email.strip()):
+                    resolved.append((user_id_for(email), email.strip()))
+                else:
+                    problems.append((f"{where}.email", "must be a valid email address (or give id)"))
+            if problems:
+                raise validation_error(problems)
+            ids: dict[str, None] = {}
+            for user_id, email in resolved:
+                if email is not None and user_id not in self._users:
+                    # Real Zoom requires the user to exist in the account already. The emulator provisions
+                    # any well-formed email so that HR extracts can be onboarded directly.
+                    self._users[user_id] = _new_user(user_id, email)
+                group.members.setdefault(user_id)
+                ids.setdefault(user_id)
+            self._save()
+            return {"ids": ",".join(ids), "added_at": iso_z(self._clock())}
+
+    def remove_member(self, group_id: str, member_id: str) -> None:
+        with self._lock:
+            group = self._group(group_id)
+            if member_id not in group.members:
+                # Swagger documents a 404 for "IM Group member not found" without a code; 1001 is Zoom's
+                # "User does not exist" code, distinct from 4130 so clients can tell the two apart.
+                raise ZoomError(404, 1001, f"User does not exist in group {group_id}: {member_id}.")
+            del group.members[member_id]
+            self._save()
+
+    # -- internals -----------------------------------------------------------------------------------
+
+    def _group(self, group_id: str) -> Group:
+        group = self._groups.get(group_id)
+        if group is None:
+            raise group_not_found(group_id)
+        return group
+
+    def _ensure_name_free(self, name: str, own_id: str | None) -> None:
+        # Assumption: Zoom treats group names case-insensitively (after trimming) when checking uniqueness.
+        holder = self._names.get(name.casefold())
+        if holder is not None and holder != own_id:
+            raise ZoomError(409, 4132, f"Group name {name} is already in use.")
+
+    def _new_group_id(self) -> str:
+        while True:  # a seeded RNG replays ids after a restart with a state file
+            group_id = _b64_id(self._ids.getrandbits(128).to_bytes(16, "big"))
+            if group_id not in self._groups:
+                return group_id
+
+    def _new_page_cursor(self, cursor: _PageCursor, now: float) -> str:
+        if len(self._page_cursors) > 1024:
+            self._page_cursors = {t: c for t, c in self._page_cursors.items() if c.expires_at > now}
+        token = secrets.token_urlsafe(24)
+        self._page_cursors[token] = cursor
+        return token
+
+    def _save(self) -> None:
+        if self.state_file is None:
+            return
+        save_state(
+            self.state_file,
+            {
+                "account_id": self.account_id,
+                "groups": [
+                    {
+                        "id": g.id,
+                        "name": g.name,
+                        "type": g.type,
+                        "search_by_domain": g.search_by_domain,
+                        "search_by_account": g.search_by_account,
+                        "search_by_ma_account": g.search_by_ma_account,
+                        "created_at": g.created_at,
+                        "members": list(g.members),
+                    }
+                    for g in self._groups.values()
+                ],
+                "users": [user.as_member() for user in self._users.values()],
+            },
+        )
+
+    def _load(self, path: Path) -> None:
+        data = load_state(path)
+        if data is None:
+            return
+        for raw in data["users"]:
+            user = User(**raw)
+            self._users[user.id] = user
+        for raw in data["groups"]:
+            group = Group(**{**raw, "members": dict.fromkeys(raw["members"])})
+            self._groups[group.id] = group
+            self._names[group.name.casefold()] = group.id
+
+
+def _group_values(fields: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+    """Validate create/update fields; form values arrive as strings, JSON values may be real booleans."""
+    values: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
+    name = fields.get("name")
+    if name is not None or creating:
+        if not isinstance(name, str):
+            problems.append(("name", "is required" if name is None else "must be a string"))
+        elif not name.strip():
+            problems.append(("name", "must not be empty"))
+        elif len(name.strip()) > MAX_NAME_LENGTH:
+            problems.append(("name", f"must be at most {MAX_NAME_LENGTH} characters (got {len(name.strip())})"))
+        else:
+            values["name"] = name.strip()
+    group_type = fields.get("type", "normal" if creating else None)
+    if group_type is not None:
+        if group_type in GROUP_TYPES:
+            values["type"] = group_type
+        else:
+            problems.append(("type", f"must be one of {', '.join(GROUP_TYPES)} (got {group_type!r})"))
+    for flag, default in DEFAULT_SEARCH_FLAGS.items():
+        raw = fields.get(flag, default if creating else None)
+        if raw is None:
+            continue
+        parsed = _boolean(raw)
+        if parsed is None:
+            problems.append((flag, f"must be a boolean, true or false (got {raw!r})"))
+        else:
+            values[flag] = parsed
+    if problems:
+        raise validation_error(problems)
+    return values
+
+
+def _boolean(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
+
+
+def _int_param(name: str, raw: str | None, default: int, maximum: int | None) -> int:
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise validation_error([(name, f"must be an integer (got {raw!r})")]) from None
+    if value < 1 or (maximum is not None and value > maximum):
+        bound = f"between 1 and {maximum}" if maximum is not None else "at least 1"
+        raise validation_error([(name, f"must be {bound} (got {value})")])
+    return value
+
+
+def _new_user(user_id: str, email: str) -> User:
+    """Names guessed from the mailbox (jane.doe@ -> Jane Doe), so member listings look plausible."""
+    parts = [part.capitalize() for part in _NAME_SPLIT.split(email.split("@", 1)[0]) if part]
+    return User(id=user_id, email=email, first_name=parts[0] if parts else "", last_name=" ".join(parts[1:]))
+
+
+def _rate_limit_error(exceeded: Exceeded) -> ZoomError:
+    if exceeded.resets_at is None:  # per-second: Zoom sends no Retry-After
+        return ZoomError(429, 429, PER_SECOND_MESSAGE)
+    headers = {
+        "Retry-After": exceeded.resets_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "X-RateLimit-Category": exceeded.category,
+        "X-RateLimit-Type": "Daily-limit",
+        "X-RateLimit-Limit": str(exceeded.limit),
+        "X-RateLimit-Remaining": "0",
+    }
+    return ZoomError(429, 429, DAILY_MESSAGE, headers=headers)
+
+
+def _server_error(status: int) -> ZoomError:
+    messages = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+    return ZoomError(status, status, messages[status])

@@ -1,0 +1,84 @@
+"""Zoom's rate-limit model: per-account budgets per category, in fixed 1-second and UTC-day windows.
+
+Only admitted requests consume budget, so a client that backs off after a 429 gets through in the next
+window, which is how Zoom behaves as far as clients can observe it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Literal
+
+Category = Literal["Light", "Medium"]
+CATEGORIES: tuple[Category, ...] = ("Light", "Medium")
+SECONDS_PER_DAY = 86_400
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Requests allowed per category; ``None`` means unlimited."""
+
+    light_rps: int | None = None
+    medium_rps: int | None = None
+    light_daily: int | None = None
+    medium_daily: int | None = None
+
+    def per_second(self, category: Category) -> int | None:
+        return self.light_rps if category == "Light" else self.medium_rps
+
+    def daily(self, category: Category) -> int | None:
+        return self.light_daily if category == "Light" else self.medium_daily
+
+    def with_overrides(self, **overrides: int | None) -> RateLimits:
+        return replace(self, **overrides)
+
+
+# Zoom's published per-second limits by plan; only Free accounts also have daily caps.
+PLANS: dict[str, RateLimits] = {
+    "free": RateLimits(light_rps=4, medium_rps=2, light_daily=6_000, medium_daily=2_000),
+    "pro": RateLimits(light_rps=30, medium_rps=20),
+    "business": RateLimits(light_rps=80, medium_rps=60),
+    "unlimited": RateLimits(),
+}
+LIMIT_KEYS = ("light_rps", "medium_rps", "light_daily", "medium_daily")
+
+
+@dataclass(frozen=True)
+class Exceeded:
+    """Why a request was refused; ``resets_at`` is only known (and only sent by Zoom) for daily limits."""
+
+    category: Category
+    kind: Literal["per-second", "daily"]
+    limit: int
+    resets_at: datetime | None = None
+
+
+class RateLimiter:
+    """Counts admitted requests; not thread-safe on its own (the backend holds its lock around it)."""
+
+    def __init__(self, limits: RateLimits):
+        self.limits = limits
+        self._second: dict[Category, tuple[int, int]] = {}
+        self._day: dict[Category, tuple[int, int]] = {}
+
+    def acquire(self, category: Category, now: float) -> Exceeded | None:
+        """Take one unit of budget, or say which limit (daily first: it is the more useful answer) is hit."""
+        second, day = int(now), int(now // SECONDS_PER_DAY)
+        daily_limit = self.limits.daily(category)
+        day_used = _used(self._day, category, day)
+        if daily_limit is not None and day_used >= daily_limit:
+            midnight = datetime.fromtimestamp((day + 1) * SECONDS_PER_DAY, UTC)
+            return Exceeded(category, "daily", daily_limit, midnight)
+        second_limit = self.limits.per_second(category)
+        second_used = _used(self._second, category, second)
+        if second_limit is not None and second_used >= second_limit:
+            return Exceeded(category, "per-second", second_limit)
+        self._day[category] = (day, day_used + 1)
+        self._second[category] = (second, second_used + 1)
+        return None
+
+
+def _used(windows: dict[Category, tuple[int, int]], category: Category, window: int) -> int:
+    current, count = windows.get(category, (window, 0))
+    return count if current == window else 0

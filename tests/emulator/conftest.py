@@ -1,0 +1,36 @@
+"""One shared emulator (reset before each test) driven by a fake clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from airflow_provider_zoom.emulator import EmulatorServer
+from tests.emulator.helpers import START, FakeClock, ZoomClient
+
+
+@pytest.fixture(scope="session")
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(scope="session")
+def zoom_server(clock: FakeClock) -> Iterator[EmulatorServer]:
+    with EmulatorServer(seed=1234, clock=clock) as server:
+        yield server
+
+
+@pytest.fixture
+def zoom(zoom_server: EmulatorServer, clock: FakeClock) -> EmulatorServer:
+    """The shared emulator, emptied and back on its start-up config and clock."""
+    clock.now = START
+    response = requests.post(f"{zoom_server.url}/_emulator/reset", json={"keep_config": False}, timeout=10)
+    assert response.status_code == 200
+    return zoom_server
+
+
+@pytest.fixture
+def api(zoom: EmulatorServer) -> ZoomClient:
+    return ZoomClient(zoom)
