@@ -23,7 +23,7 @@ def zoom_server(clock: FakeClock) -> Iterator[EmulatorServer]:
 
 
 @pytest.fixture
-def zoom(zoom_server: EmulatorServer, clock: FakeClock) -> EmulatorServer:
+def emulator(zoom_server: EmulatorServer, clock: FakeClock) -> EmulatorServer:
     """The shared emulator, emptied and back on its start-up config and clock."""
     clock.now = START
     response = requests.post(f"{zoom_server.url}/_emulator/reset", json={"keep_config": False}, timeout=10)
@@ -32,5 +32,5 @@ def zoom(zoom_server: EmulatorServer, clock: FakeClock) -> EmulatorServer:
 
 
 @pytest.fixture
-def api(zoom: EmulatorServer) -> ZoomClient:
-    return ZoomClient(zoom)
+def api(emulator: EmulatorServer) -> ZoomClient:
+    return ZoomClient(emulator)
