@@ -33,35 +33,61 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m airflow_provider_zoom.emulator",
         description="Local Zoom API emulator: Server-to-Server OAuth, IM directory groups, rate limits, faults.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
-    parser.add_argument("--state-file", help="JSON file holding the account; loaded at start, saved on change")
-    parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID)
-    parser.add_argument("--client-secret", default=DEFAULT_CLIENT_SECRET)
-    parser.add_argument("--account-id", default=DEFAULT_ACCOUNT_ID)
-    parser.add_argument("--plan", choices=sorted(PLANS), default="unlimited", help="Zoom rate-limit preset")
-    parser.add_argument("--light-rps", type=int, help="override the plan's Light requests/second")
-    parser.add_argument("--medium-rps", type=int, help="override the plan's Medium requests/second")
-    parser.add_argument("--light-daily", type=int, help="override the plan's Light requests/UTC day")
-    parser.add_argument("--medium-daily", type=int, help="override the plan's Medium requests/UTC day")
-    parser.add_argument("--token-policy", choices=TOKEN_POLICIES, default="multiple")
-    parser.add_argument("--seed", type=int, help="seed for group ids and faults (reproducible runs)")
-    faults = parser.add_argument_group("fault injection (shares are probabilities per API request)")
-    faults.add_argument("--fault-5xx", type=float, default=0.0, help="answer 500/502/503")
-    faults.add_argument("--fault-reset", type=float, default=0.0, help="drop the connection, no response")
-    faults.add_argument("--fault-burst-429", type=float, default=0.0, help="answer the per-second 429")
-    faults.add_argument("--fault-latency-ms", type=float, default=0.0, help="delay every request")
-    faults.add_argument("--fault-latency-jitter-ms", type=float, default=0.0, help="extra random delay")
+    default = " (default: %(default)s)"
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind" + default)
+    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port" + default)
+    parser.add_argument(
+        "--state-file", metavar="PATH", help="JSON file holding the account, loaded at start and saved on change"
+    )
+    parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID, help="OAuth app client id" + default)
+    parser.add_argument("--client-secret", default=DEFAULT_CLIENT_SECRET, help="OAuth app client secret" + default)
+    parser.add_argument("--account-id", default=DEFAULT_ACCOUNT_ID, help="Zoom account id" + default)
+    parser.add_argument("--plan", choices=sorted(PLANS), default="unlimited", help="rate-limit preset" + default)
+    parser.add_argument("--light-rps", type=int, metavar="N", help="override the plan's Light requests per second")
+    parser.add_argument("--medium-rps", type=int, metavar="N", help="override the plan's Medium requests per second")
+    parser.add_argument("--light-daily", type=int, metavar="N", help="override the plan's Light requests per UTC day")
+    parser.add_argument("--medium-daily", type=int, metavar="N", help="override the plan's Medium requests per UTC day")
+    parser.add_argument(
+        "--token-policy",
+        choices=TOKEN_POLICIES,
+        default="multiple",
+        help="latest-only: a new token revokes older ones" + default,
+    )
+    parser.add_argument("--seed", type=int, metavar="N", help="seed for group ids and faults (reproducible runs)")
+    faults = parser.add_argument_group("fault injection (shares are probabilities per API request; default: none)")
+    faults.add_argument("--fault-5xx", type=float, metavar="F", default=0.0, help="share answered 500/502/503")
     faults.add_argument(
-        "--fault-commit-then-fail", type=float, default=0.0, help="create the group but answer 502 or drop"
+        "--fault-reset", type=float, metavar="F", default=0.0, help="share whose connection drops unanswered"
     )
     faults.add_argument(
-        "--fault-invalidate-tokens-at", type=_ordinals, default=[], help="comma-separated /v2 request ordinals"
+        "--fault-burst-429", type=float, metavar="F", default=0.0, help="share answered with the per-second 429"
+    )
+    faults.add_argument("--fault-latency-ms", type=float, metavar="N", default=0.0, help="delay added to every request")
+    faults.add_argument(
+        "--fault-latency-jitter-ms", type=float, metavar="N", default=0.0, help="extra random delay, up to this"
+    )
+    faults.add_argument(
+        "--fault-commit-then-fail",
+        type=float,
+        metavar="F",
+        default=0.0,
+        help="share of creates that succeed but answer 502/drop",
+    )
+    faults.add_argument(
+        "--fault-invalidate-tokens-at",
+        type=_ordinals,
+        metavar="N,N",
+        default=[],
+        help="comma-separated /v2 request ordinals",
     )
     faults.add_argument("--faults-on-oauth", action="store_true", help="also inject into /oauth/token")
-    parser.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    parser.add_argument(
+        "--log-level",
+        default="warning",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="uvicorn log level" + default,
+    )
     return parser
 
 
