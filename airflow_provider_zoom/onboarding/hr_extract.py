@@ -189,7 +189,8 @@ def _record(line: int, row: list[str], columns: dict[str, int], width: int) -> _
         values["email"] = values["email"].lower()
     if len(row) < width or any(cell.strip() for cell in row[width:]):
         hint = "" if len(row) < width else " (an unquoted comma inside a value?)"
-        reason = f"row has {len(row)} fields, the header names {width} columns{hint}"
+        fields = "1 field" if len(row) == 1 else f"{len(row)} fields"
+        reason = f"row has {fields}, the header names {width} columns{hint}"
         return _Record(line, values, [reason], False)
     reasons, start_date = _check(values)
     ordered = [reasons[column] for column in REQUIRED_COLUMNS if column in reasons]
@@ -267,11 +268,10 @@ def _resolve(records: list[_Record]) -> tuple[list[Hire], list[RowProblem], int]
             continue
         seen.add(record.key)
         if record.email_ok and employee_id:
-            owner, owner_line = email_owner.setdefault(record.values["email"], (employee_id, record.line))
+            email = record.values["email"]
+            owner, owner_line = email_owner.setdefault(email, (employee_id, record.line))
             if owner != employee_id:
-                reasons.append(
-                    f"email {record.values['email']!r} is already used by employee_id {owner!r} on line {owner_line}"
-                )
+                reasons.append(f"email {email!r} is already used by employee_id {owner!r} on line {owner_line}")
         if reasons or record.hire is None:
             problems.append(RowProblem(record.line, employee_id, "; ".join(reasons)))
         else:

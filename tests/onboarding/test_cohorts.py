@@ -54,7 +54,8 @@ def test_iso_week(day, label):
 
 
 def test_a_week_of_one_department_is_one_cohort_even_across_days():
-    hires = [hire(1), hire(2, start=D(2026, 11, 25)), hire(3, start=D(2026, 11, 29)), hire(4, start=D(2026, 11, 30))]
+    wednesday, sunday, next_monday = D(2026, 11, 25), D(2026, 11, 29), D(2026, 11, 30)
+    hires = [hire(1), hire(2, start=wednesday), hire(3, start=sunday), hire(4, start=next_monday)]
     cohorts, problems = build_cohorts(hires)
     assert problems == []
     assert [(c.name, [m.employee_id for m in c.members]) for c in cohorts] == [
@@ -65,7 +66,9 @@ def test_a_week_of_one_department_is_one_cohort_even_across_days():
 
 def test_the_iso_week_that_spans_new_year_is_one_cohort():
     cohorts, _ = build_cohorts([hire(1, start=D(2026, 12, 31)), hire(2, start=D(2027, 1, 1))])
-    assert [(c.name, c.iso_week, len(c.members)) for c in cohorts] == [("Onboarding 2026-W53 Engineering", "2026-W53", 2)]
+    assert [(c.name, c.iso_week, len(c.members)) for c in cohorts] == [
+        ("Onboarding 2026-W53 Engineering", "2026-W53", 2)
+    ]
 
 
 def test_cohorts_sorted_by_name_members_sorted_and_unique_by_email():

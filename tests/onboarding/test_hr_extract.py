@@ -175,6 +175,10 @@ def test_too_few_fields(write_extract):
     assert problem == RowProblem(3, "E2", "row has 5 fields, the header names 7 columns")
 
 
+def test_a_single_field(write_extract):
+    assert _single_problem(write_extract, "E2").reason == "row has 1 field, the header names 7 columns"
+
+
 def test_too_many_fields_hints_at_an_unquoted_comma(write_extract):
     problem = _single_problem(write_extract, "E2,b@example.com,Bob,Lee, Jr.,Sales,London,2026-11-23")
     assert problem.reason == "row has 8 fields, the header names 7 columns (an unquoted comma inside a value?)"
@@ -278,6 +282,14 @@ def test_quoted_fields_with_commas_quotes_and_line_breaks(write_extract):
     assert (first.last_name, first.location, first.row_number) == ('O"Neil, Jr.', "Washington, D.C.", 2)
     assert third.row_number == 6
     assert [problem.row_number for problem in result.problems] == [5, 8]
+
+
+def test_bare_cr_outside_quotes_ends_a_record(write_extract):
+    """As in Python's csv module and spreadsheets: the fragments are reported, the neighbours kept."""
+    content = extract(line(), "E2,b@example.com,Bob\r,Lee", line("E3", "c@example.com"))
+    result = read_hr_extract(write_extract(content))
+    assert [hire.employee_id for hire in result.hires] == ["E1", "E3"]
+    assert [(problem.row_number, problem.employee_id) for problem in result.problems] == [(3, "E2"), (4, "")]
 
 
 def test_extra_columns_are_ignored(write_extract):

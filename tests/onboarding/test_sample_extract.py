@@ -56,7 +56,8 @@ def test_sample_by_run_window():
     hires = read_hr_extract(SAMPLE).hires
     monday = datetime.date(2026, 11, 23)
     week = datetime.timedelta(weeks=1)
-    assert [len(hires_in_interval(hires, monday + n * week, monday + (n + 1) * week)) for n in range(3)] == [15] * 3
+    per_week = [hires_in_interval(hires, monday + n * week, monday + (n + 1) * week) for n in range(3)]
+    assert [len(week_hires) for week_hires in per_week] == [15, 15, 15]
     assert len(hires_on(hires, monday)) == 10
     (engineering_mon,), _ = build_cohorts([h for h in hires_on(hires, monday) if h.department == "Engineering"])
     assert len(engineering_mon.members) == 3
