@@ -150,11 +150,15 @@ class ZoomBackend:
         self._clock = clock
         self._lock = threading.RLock()
         fault_dict = faults.to_dict() if isinstance(faults, FaultConfig) else dict(faults or {})
-        overrides = {"light_rps": light_rps, "medium_rps": medium_rps, "light_daily": light_daily}
-        overrides["medium_daily"] = medium_daily
-        self._initial_config: dict[str, Any] = {
+        limits = {
+            "light_rps": light_rps,
+            "medium_rps": medium_rps,
+            "light_daily": light_daily,
+            "medium_daily": medium_daily,
+        }
+        self._initial_config: dict[str, Any] = {  # replayed by reset(keep_config=False)
             "plan": plan,
-            **{key: value for key, value in overrides.items() if value is not None},
+            **{key: value for key, value in limits.items() if value is not None},
             "token_policy": token_policy,
             "token_ttl": token_ttl,
             "app_disabled": app_disabled,

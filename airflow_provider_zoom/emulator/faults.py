@@ -42,7 +42,9 @@ class FaultConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FaultConfig:
-        """Build from JSON/CLI values; raises ``ValueError`` naming the offending key."""
+        """Build from JSON/CLI values; raises ``ValueError`` (or ``TypeError``) naming the offending key."""
+        if not isinstance(data, Mapping):
+            raise TypeError("faults: must be an object")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
