@@ -123,6 +123,10 @@ def test_deprecated_page_number_is_honoured(api: ZoomClient, group_id: str) -> N
     page = api.get(f"/im/groups/{group_id}/members", params={"page_size": 4, "page_number": 3}).json()
     assert [m["email"] for m in page["members"]] == emails(2, start=8)
     assert (page["page_number"], page["page_count"], page["next_page_token"]) == (3, 3, "")
+    first, last = (
+        api.get(f"/im/groups/{group_id}/members", params={"page_size": 5, "page_number": n}).json() for n in (1, 2)
+    )
+    assert first["next_page_token"] and last["next_page_token"] == ""  # an exactly full last page ends the walk
 
 
 @pytest.mark.parametrize(("params", "field"), [({"page_size": 301}, "page_size"), ({"page_size": "ten"}, "page_size")])
