@@ -64,19 +64,28 @@ def base_url(request: Request) -> str:
     return f"http://{host}"
 
 
+def _is_form(request: Request) -> bool:
+    return request.headers.get("content-type", "").startswith(FORM_TYPES)
+
+
+async def _form_fields(request: Request) -> dict[str, str]:
+    """A form's fields as text; the first value wins when a field is repeated."""
+    fields: dict[str, str] = {}
+    try:
+        async with request.form() as form:
+            for key, value in form.multi_items():
+                if isinstance(value, UploadFile):  # a field sent as a file part still carries its text
+                    value = (await value.read()).decode("utf-8", "replace")
+                fields.setdefault(key, value)
+    except MultiPartException:
+        raise invalid_body() from None
+    return fields
+
+
 async def _form_or_json(request: Request) -> dict[str, Any]:
     """Create/update bodies: Zoom documents multipart/form-data and JSON; urlencoded forms are accepted too."""
-    if request.headers.get("content-type", "").startswith(FORM_TYPES):
-        fields: dict[str, Any] = {}
-        try:
-            async with request.form() as form:
-                for key, value in form.multi_items():
-                    if isinstance(value, UploadFile):  # a field sent as a file part still carries its text
-                        value = (await value.read()).decode("utf-8", "replace")
-                    fields.setdefault(key, value)
-        except MultiPartException:
-            raise invalid_body() from None
-        return fields
+    if _is_form(request):
+        return await _form_fields(request)
     body = await _json(request)
     if not isinstance(body, dict):
         raise invalid_body()
@@ -108,10 +117,9 @@ async def _json(request: Request) -> Any:
 
 
 async def issue_token(backend: ZoomBackend, request: Request, _: dict[str, str]) -> Reply:
-    params: dict[str, Any] = dict(request.query_params)
-    if request.headers.get("content-type", "").startswith(FORM_TYPES):
-        async with request.form() as form:
-            params.update(form)  # Zoom accepts the grant in the query string or the form body
+    params = dict(request.query_params)
+    if _is_form(request):
+        params.update(await _form_fields(request))  # Zoom accepts the grant in the query string or the form body
     client_id, client_secret = _basic_credentials(request.headers.get("authorization", ""))
     token = backend.issue_token(
         client_id, client_secret, params.get("grant_type"), params.get("account_id"), base_url(request)
