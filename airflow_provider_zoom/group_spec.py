@@ -80,7 +80,7 @@ def validate_group_name(name: Any) -> str:
 
 def validate_group_spec(
     name: Any,
-    type: Any = "normal",  # noqa: A002 - Zoom's field name
+    type: Any = "normal",
     search_by_domain: Any = None,
     search_by_account: Any = None,
     search_by_ma_account: Any = None,

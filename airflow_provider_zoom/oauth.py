@@ -1,13 +1,11 @@
-"""Zoom Server-to-Server OAuth: fetch an account token, share it, renew it before it expires.
+"""Zoom Server-to-Server OAuth: fetch an account token and stamp it on every API request.
 
-Zoom counts token requests and, under its "latest token only" policy, each new token invalidates
-the previous ones, so every hook of one connection in a process shares one token instead of
-fetching its own.
+Tokens are kept by ``token_cache`` (shared by hooks, processes of a machine) and renewed a little
+before Zoom's ``expires_in`` so that a token never dies in the middle of a call.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 
@@ -87,56 +85,14 @@ def _token_error_message(credentials: S2SCredentials, response: requests.Respons
     )
 
 
-class TokenStore:
-    """Tokens shared by every hook of the process, one per (token URL, client ID, account ID)."""
-
-    def __init__(self) -> None:
-        self._tokens: dict[tuple[str, str, str], AccessToken] = {}
-        self._locks: dict[tuple[str, str, str], threading.Lock] = {}
-        self._guard = threading.Lock()
-        self.requests_made = 0
-
-    def _lock(self, key: tuple[str, str, str]) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(key, threading.Lock())
-
-    def get(self, credentials: S2SCredentials, fetch) -> str:
-        key = credentials.cache_key
-        token = self._tokens.get(key)
-        if token is not None and token.is_fresh():
-            return token.value
-        with self._lock(key):
-            token = self._tokens.get(key)
-            if token is None or not token.is_fresh():
-                token = fetch()
-                self.requests_made += 1
-                self._tokens[key] = token
-            return token.value
-
-    def invalidate(self, credentials: S2SCredentials, rejected_value: str) -> None:
-        """Forget the token Zoom rejected, unless another thread already replaced it."""
-        key = credentials.cache_key
-        with self._lock(key):
-            token = self._tokens.get(key)
-            if token is not None and token.value == rejected_value:
-                del self._tokens[key]
-
-    def clear(self) -> None:
-        with self._guard:
-            self._tokens.clear()
-
-
-PROCESS_TOKENS = TokenStore()
-
-
 class ZoomBearerAuth(AuthBase):
     """requests auth that stamps the shared token on every request, fetching it when needed."""
 
-    def __init__(self, credentials: S2SCredentials, session: requests.Session, timeout, store=None):
+    def __init__(self, credentials: S2SCredentials, session: requests.Session, timeout, store):
         self.credentials = credentials
         self.session = session
         self.timeout = timeout
-        self.store = store or PROCESS_TOKENS
+        self.store = store  # a token_cache.ProcessTokenCache: shared by every hook of the process
 
     def token(self) -> str:
         return self.store.get(self.credentials, lambda: request_token(self.credentials, self.session, self.timeout))

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import email.utils
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
-from typing import Any, Callable, TypeVar
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import requests
 import tenacity
@@ -60,11 +61,11 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         try:
-            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            when = datetime.fromisoformat(value)  # Python 3.11 reads a trailing Z
         except ValueError:
             return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return max(0.0, when.timestamp() - now)
 
 

@@ -13,12 +13,15 @@ Run it on another file with
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pendulum
 from airflow.sdk import Param, dag, task, task_group
 
 from airflow_provider_zoom.operators.im_groups import CreateIMGroupOperator
+
+log = logging.getLogger(__name__)
 
 ZOOM_CONN_ID = "zoom_default"
 SAMPLE_EXTRACT = Path(__file__).parent / "data" / "hr_new_hires_sample.csv"
@@ -97,16 +100,29 @@ def zoom_onboarding_im_groups():
             reconcile_members(created.output, emails),
         ]
 
-    @task(trigger_rule="all_done")
+    @task(trigger_rule="all_done", retries=0)
     def summarize(cohorts: list, ti=None) -> dict:
-        from airflow_provider_zoom.onboarding.planning import summarize_run
+        """One line per run; pushed before failing so that a failed run still reports its counts."""
+        from airflow.sdk.exceptions import AirflowFailException
 
-        return summarize_run(
+        from airflow_provider_zoom.onboarding.planning import format_summary, summarize_run
+
+        def per_cohort(task_id: str) -> list:
+            # One value per map index, None where the task failed or was skipped.
+            values = ti.xcom_pull(task_ids=f"onboard_cohort.{task_id}", map_indexes=list(range(len(cohorts))))
+            return list(values) if isinstance(values, (list, tuple)) else [values]
+
+        summary = summarize_run(
             cohort_count=len(cohorts),
-            outcomes=ti.xcom_pull(task_ids="onboard_cohort.create_group") or [],
-            member_results=(ti.xcom_pull(task_ids="onboard_cohort.add_all_members") or [])
-            + (ti.xcom_pull(task_ids="onboard_cohort.reconcile_members") or []),
+            outcomes=per_cohort("create_group"),
+            member_results=per_cohort("add_all_members") + per_cohort("reconcile_members"),
         )
+        ti.xcom_push(key="summary", value=summary)
+        line = format_summary(summary)
+        if summary["failed"]:
+            raise AirflowFailException(f"{summary['failed']} of {len(cohorts)} cohorts failed: {line}")
+        log.info("Onboarding summary: %s", line)
+        return summary
 
     cohorts = plan_cohorts()
     onboard_cohort.expand_kwargs(cohorts) >> summarize(cohorts)

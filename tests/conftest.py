@@ -34,3 +34,64 @@ def airflow_db() -> Path:
         env=os.environ.copy(),
     )
     return AIRFLOW_HOME
+
+
+@pytest.fixture(scope="session")
+def emulator_server():
+    """One emulator for the session, on a free loopback port; tests reset it through ``zoom``."""
+    from airflow_provider_zoom.emulator.server import EmulatorServer
+
+    with EmulatorServer() as server:
+        yield server
+
+
+class Zoom:
+    """A test's handle on the emulator: its URLs, its inspection endpoints, and a hook factory."""
+
+    def __init__(self, server):
+        self.server = server
+        self.url = server.url
+
+    def state(self) -> dict:
+        import requests
+
+        return requests.get(f"{self.url}/_emulator/state", timeout=10).json()
+
+    def configure(self, **config) -> dict:
+        import requests
+
+        response = requests.put(f"{self.url}/_emulator/config", json=config, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def invalidate_tokens(self) -> None:
+        import requests
+
+        requests.post(f"{self.url}/_emulator/tokens/invalidate", timeout=10).raise_for_status()
+
+    def groups(self) -> dict[str, list[str]]:
+        """Final state as users see it: group name -> sorted member emails."""
+        return {g["name"]: sorted(m["email"] for m in g.get("members", [])) for g in self.state()["groups"]}
+
+    def count(self, route: str, status: int | None = None) -> int:
+        by_status = self.state()["counters"]["requests"].get(route, {})
+        return sum(n for s, n in by_status.items() if status is None or str(s) == str(status))
+
+    def hook(self, **kwargs):
+        from airflow_provider_zoom.hooks.zoom import ZoomHook
+
+        return ZoomHook(**kwargs)
+
+
+@pytest.fixture
+def zoom(emulator_server, monkeypatch, tmp_path) -> Zoom:
+    """A clean emulator account, the ``zoom_default`` connection pointing at it, empty token caches."""
+    import requests
+
+    from airflow_provider_zoom.token_cache import PROCESS_TOKENS
+
+    requests.post(f"{emulator_server.url}/_emulator/reset", json={"keep_config": False}, timeout=10).raise_for_status()
+    PROCESS_TOKENS.clear()
+    monkeypatch.setenv("AIRFLOW_CONN_ZOOM_DEFAULT", emulator_server.connection_uri_json())
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))  # a fresh file token cache per test
+    return Zoom(emulator_server)

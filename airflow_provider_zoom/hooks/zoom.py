@@ -20,6 +20,7 @@ from airflow_provider_zoom.retries import (
     raise_for_reply,
     zoom_error_fields,
 )
+from airflow_provider_zoom.token_cache import ProcessTokenCache, token_cache
 
 DEFAULT_API_URL = "https://api.zoom.us/v2"
 DEFAULT_TOKEN_URL = "https://zoom.us/oauth/token"
@@ -134,6 +135,10 @@ class ZoomHook(HttpHook):
         overrides = {k: self._extra(k) for k in ("max_retry_seconds", "max_attempts") if self._extra(k) is not None}
         return policy.with_overrides(**overrides) if overrides else policy
 
+    @functools.cached_property
+    def token_cache(self) -> ProcessTokenCache:
+        return token_cache(self._extra("token_cache", "file"), self._extra("token_cache_dir"))
+
     def _set_base_url(self, connection) -> None:
         super()._set_base_url(connection)
         self.base_url = self.base_url.rstrip("/")
@@ -151,7 +156,7 @@ class ZoomHook(HttpHook):
         self._set_base_url(conn)
         session = requests.Session()
         # Never HttpHook's Basic auth with login/password: the secret goes to the token endpoint only.
-        session.auth = ZoomBearerAuth(self.credentials, session, self.timeout)
+        session.auth = ZoomBearerAuth(self.credentials, session, self.timeout, self.token_cache)
         session.proxies = self._extra("proxies", {}) or {}
         verify = self._extra("verify")
         if verify is not None:
@@ -282,7 +287,7 @@ class ZoomHook(HttpHook):
         """Fetch a token and list IM groups: proves credentials, account and scope in one go."""
         try:
             groups = self.list_im_groups()
-        except Exception as exc:  # the UI shows the message; it never carries the secret
+        except Exception as exc:  # noqa: BLE001 - the UI shows the message; it never carries the secret
             return False, str(exc)
         return True, f"Connected to Zoom account {self.credentials.account_id!r}: {len(groups)} IM groups visible"
 

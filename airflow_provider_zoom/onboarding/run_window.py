@@ -11,7 +11,7 @@ included.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 
 def run_window(data_interval_start: datetime, data_interval_end: datetime) -> tuple[date, date]:
@@ -26,4 +26,4 @@ def run_window(data_interval_start: datetime, data_interval_end: datetime) -> tu
 def _utc_day(moment: datetime) -> date:
     if moment.tzinfo is None:
         return moment.date()
-    return moment.astimezone(timezone.utc).date()
+    return moment.astimezone(UTC).date()

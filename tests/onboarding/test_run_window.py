@@ -1,8 +1,6 @@
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from airflow_provider_zoom.onboarding.run_window import run_window
-
-UTC = timezone.utc
 
 
 def test_zero_width_interval_of_cron_trigger_timetable_covers_its_day():

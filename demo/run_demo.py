@@ -1,0 +1,176 @@
+"""`make demo`: the onboarding DAG over the sample extract's dates, against the local Zoom emulator.
+
+Everything stays inside the repo: an Airflow home with a SQLite DB in ``.airflow/`` and the emulator's
+account in ``.demo/zoom_state.json``, so a second run sees the groups of the first (and creates none).
+Airflow's own output goes to ``.demo/airflow.log``; this prints one line per day and ends with
+``created=<n> exists=<n> failed=<n> members_added=<n>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from urllib.error import URLError
+from urllib.request import urlopen
+
+REPO = Path(__file__).resolve().parent.parent
+AIRFLOW_HOME = REPO / ".airflow"
+DEMO_DIR = REPO / ".demo"
+DAG_ID = "zoom_onboarding_im_groups"
+SAMPLE = REPO / "dags" / "data" / "hr_new_hires_sample.csv"
+DEFAULT_PORT = 8765
+CLIENT_ID, CLIENT_SECRET, ACCOUNT_ID = "demo-client-id", "demo-client-secret", "demo-account"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--extract", type=Path, default=SAMPLE, help="HR extract to onboard (default: the sample)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="emulator port (default 8765, else a free one)")
+    parser.add_argument("--fresh", action="store_true", help="forget the emulator's account from earlier runs")
+    args = parser.parse_args()
+
+    DEMO_DIR.mkdir(exist_ok=True)
+    state_file = DEMO_DIR / "zoom_state.json"
+    if args.fresh:
+        state_file.unlink(missing_ok=True)
+    env = airflow_env()
+    airflow_log = (DEMO_DIR / "airflow.log").open("w")
+    run([sys.executable, "-m", "airflow", "db", "migrate"], env, airflow_log)
+
+    port = args.port if port_is_free(args.port) else free_port()
+    emulator = start_emulator(port, state_file, airflow_log)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        env["AIRFLOW_CONN_ZOOM_DEFAULT"] = json.dumps({
+            "conn_type": "zoom", "host": f"{base}/v2", "login": CLIENT_ID, "password": CLIENT_SECRET,
+            "extra": {"account_id": ACCOUNT_ID, "oauth_token_url": f"{base}/oauth/token"},
+        })
+        print(f"Zoom emulator on {base} (state {state_file.relative_to(REPO)}); Airflow log {airflow_log.name}")
+        first, last = extract_date_range(args.extract)
+        conf = json.dumps({"hr_extract_path": str(args.extract.resolve())})
+        days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        failed_days = set()
+        for day in days:
+            cmd = [sys.executable, "-m", "airflow", "dags", "test", DAG_ID, day.isoformat(), "--conf", conf]
+            print(f"airflow dags test {DAG_ID} {day}", flush=True)
+            if run(cmd, env, airflow_log, check=False).returncode:
+                failed_days.add(day)
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=10)
+    totals = {"created": 0, "exists": 0, "failed": 0, "members_added": 0}
+    summaries = read_summaries(env, days)
+    for day in days:
+        summary = summaries.get(day.isoformat()) or {**dict.fromkeys(totals, 0), "failed": 1}
+        for key in totals:
+            totals[key] += summary[key]
+        state = "FAILED" if day in failed_days else "ok"
+        print(f"{day} {state:6} " + " ".join(f"{k}={summary[k]}" for k in totals))
+    print(" ".join(f"{k}={v}" for k, v in totals.items()))
+    return 0 if totals["failed"] == 0 else 1
+
+
+def airflow_env() -> dict[str, str]:
+    env = os.environ.copy()
+    env.update({
+        "AIRFLOW_HOME": str(AIRFLOW_HOME),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{AIRFLOW_HOME / 'airflow.db'}",
+    })
+    AIRFLOW_HOME.mkdir(exist_ok=True)
+    return env
+
+
+def run(cmd, env, log, check=True) -> subprocess.CompletedProcess:
+    log.write(f"\n$ {' '.join(cmd)}\n")
+    log.flush()
+    result = subprocess.run(cmd, check=False, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+    if check and result.returncode:
+        sys.exit(f"{' '.join(cmd[:4])} failed with exit code {result.returncode}; see {log.name}")
+    return result
+
+
+def extract_date_range(path: Path) -> tuple[date, date]:
+    """First and last valid start_date of the extract (rows with bad dates are the DAG's to report)."""
+    days = []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for row in csv.DictReader(handle):
+            try:
+                days.append(date.fromisoformat((row.get("start_date") or "").strip()))
+            except ValueError:
+                continue
+    if not days:
+        sys.exit(f"{path}: no valid start_date in the extract")
+    return min(days), max(days)
+
+
+def read_summaries(env: dict[str, str], days: list[date]) -> dict[str, dict[str, int]]:
+    """Each day's ``summary`` XCom of its latest run, read from the demo's metadata DB."""
+    code = f"""
+import json
+from datetime import date, datetime, timezone
+from sqlalchemy import select
+from airflow.models.dagrun import DagRun
+from airflow.models.xcom import XComModel
+from airflow.utils.session import create_session
+found = {{}}
+with create_session() as s:
+    for day in {[d.isoformat() for d in days]!r}:
+        moment = datetime.combine(date.fromisoformat(day), datetime.min.time(), tzinfo=timezone.utc)
+        run = s.scalars(select(DagRun).where(DagRun.dag_id == {DAG_ID!r}, DagRun.logical_date == moment)
+                        .order_by(DagRun.id.desc()).limit(1)).first()
+        row = run and s.scalars(select(XComModel).where(
+            XComModel.dag_id == run.dag_id, XComModel.run_id == run.run_id,
+            XComModel.task_id == "summarize", XComModel.key == "summary")).first()
+        found[day] = XComModel.deserialize_value(row) if row else None
+print(json.dumps(found))
+"""
+    out = subprocess.run([sys.executable, "-c", code], check=False, env=env, capture_output=True, text=True, cwd=REPO)
+    try:
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        sys.exit(f"could not read the runs' summaries from the demo DB: {out.stderr[-500:]}")
+
+
+def start_emulator(port: int, state_file: Path, log) -> subprocess.Popen:
+    cmd = [
+        sys.executable, "-m", "airflow_provider_zoom.emulator", "--host", "127.0.0.1", "--port", str(port),
+        "--state-file", str(state_file), "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET,
+        "--account-id", ACCOUNT_ID,
+    ]
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"the Zoom emulator exited with code {proc.returncode}; see {log.name}")
+        try:
+            with urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
+                return proc
+        except (URLError, OSError):
+            time.sleep(0.1)
+    proc.kill()
+    sys.exit(f"the Zoom emulator did not answer on port {port} within 20 s")
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
