@@ -35,6 +35,15 @@ class ZoomAPIError(ZoomError):
         super().__init__(f"Zoom API {method} {path} failed with {detail}")
 
 
+class ZoomGroupExistsError(ZoomError):
+    """A group of that name exists and the caller asked for ``on_conflict="fail"``."""
+
+    def __init__(self, name: str, group_id: str | None):
+        self.name = name
+        self.group_id = group_id
+        super().__init__(f"IM group {name!r} already exists (id {group_id}) and on_conflict='fail'")
+
+
 class ZoomRateLimitError(ZoomAPIError):
     """Zoom's daily limit is spent: retrying inside a worker slot would only burn hours."""
 
@@ -42,10 +51,11 @@ class ZoomRateLimitError(ZoomAPIError):
         self.category = category
         self.reset_at = reset_at
         super().__init__(method, path, 429, 429, message)
-        self.args = (
+        text = (
             f"Zoom API {method} {path}: daily rate limit of the {category or 'unknown'} category is used up; "
-            f"it resets at {reset_at or 'an unknown time'}. Zoom said: {message}",
+            f"it resets at {reset_at or 'an unknown time'}. Zoom said: {message}"
         )
+        self.args = (text,)
 
 
 class ZoomTransientError(ZoomAPIError):

@@ -2,8 +2,9 @@
 
 Per-second 429s, 5xx replies and network failures pass; a daily-limit 429 whose reset is hours
 away fails at once instead of sleeping in a worker slot. Zoom's ``Retry-After`` comes as seconds,
-an HTTP date or (daily limits) an ISO-8601 timestamp; without one, backoff is exponential with
-full jitter so that parallel tasks do not retry in lockstep.
+an HTTP date or (daily limits) an ISO-8601 timestamp; a per-second 429 carries none and waits for
+the next wall-clock second, Zoom's window. Other failures back off exponentially; every wait has
+jitter so that parallel tasks do not retry in lockstep.
 """
 
 from __future__ import annotations
@@ -83,7 +84,11 @@ def raise_for_reply(method: str, path: str, response: requests.Response) -> None
                 message=message or "daily rate limit reached",
                 retry_after=parse_retry_after(retry_after_header),
             )
-        raise ZoomTransientError(method, path, status, code, message, parse_retry_after(retry_after_header))
+        # Zoom sends no Retry-After with a per-second 429: its window ends at the next wall-clock second.
+        retry_after = parse_retry_after(retry_after_header)
+        if retry_after is None:
+            retry_after = 1.0 - (time.time() % 1.0)
+        raise ZoomTransientError(method, path, status, code, message, retry_after)
     if status >= 500:
         raise ZoomTransientError(method, path, status, code, message, parse_retry_after(response.headers.get("Retry-After")))
     raise ZoomAPIError(method, path, status, code, message or response.reason)
@@ -135,7 +140,8 @@ def call_with_retries(
         exc = state.outcome.exception()
         retry_after = getattr(exc, "retry_after", None)
         if retry_after is not None:
-            return retry_after + backoff(state) / 10  # a little jitter on top of Zoom's own figure
+            # Jitter on top of Zoom's figure, growing with attempts, so parallel callers spread out.
+            return retry_after + min(1.0, backoff(state))
         return backoff(state)
 
     def attempt() -> T:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -10,9 +12,10 @@ from typing import Any
 import requests
 from airflow.providers.http.hooks.http import HttpHook
 
-from airflow_provider_zoom.exceptions import ZoomAPIError
+from airflow_provider_zoom.exceptions import ZoomAPIError, ZoomGroupExistsError
 from airflow_provider_zoom.group_spec import GroupSpec
 from airflow_provider_zoom.oauth import S2SCredentials, ZoomBearerAuth
+from airflow_provider_zoom.rate_limit import Pacer, RateLimits, category_of, shared_pacer
 from airflow_provider_zoom.retries import (
     RetryPolicy,
     call_with_retries,
@@ -29,6 +32,7 @@ DEFAULT_READ_TIMEOUT_S = 30.0
 MAX_MEMBERS_PER_ADD = 10  # Swagger: POST /im/groups/{groupId}/members takes at most 10 members
 MEMBERS_PAGE_SIZE = 300  # Swagger: maximum page_size of GET /im/groups/{groupId}/members
 GROUP_NAME_IN_USE = 4132
+ON_CONFLICT_CHOICES = ("reuse", "fail")
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,9 @@ class ZoomHook(HttpHook):
     :param account_id: override of the connection's ``account_id`` extra.
     :param timeout: ``(connect, read)`` seconds or one number for both.
     :param retry_policy: how transient failures (429, 5xx, network) are retried.
+    :param plan: pace requests to this Zoom plan's per-second limits (``free``, ``pro``, ``business``),
+        shared by every hook of the process; ``light_rps`` / ``medium_rps`` set explicit rates.
+        Connection extras ``plan``, ``light_rps``, ``medium_rps`` do the same. Unset: no pacing.
     """
 
     conn_name_attr = "zoom_conn_id"
@@ -73,6 +80,9 @@ class ZoomHook(HttpHook):
         account_id: str | None = None,
         timeout: float | tuple[float, float] | None = None,
         retry_policy: RetryPolicy | None = None,
+        plan: str | None = None,
+        light_rps: float | None = None,
+        medium_rps: float | None = None,
         method: str = "GET",
         **kwargs: Any,
     ) -> None:
@@ -82,6 +92,9 @@ class ZoomHook(HttpHook):
         self._account_id = account_id
         self._timeout = timeout
         self._retry_policy = retry_policy
+        self._rate_args = {"plan": plan, "light_rps": light_rps, "medium_rps": medium_rps}
+        self._group_index: tuple[dict[str, dict[str, Any]], float] = ({}, float("-inf"))
+        self._group_index_lock = threading.Lock()
 
     # -- connection ---------------------------------------------------------------------------
 
@@ -139,6 +152,21 @@ class ZoomHook(HttpHook):
     def token_cache(self) -> ProcessTokenCache:
         return token_cache(self._extra("token_cache", "file"), self._extra("token_cache_dir"))
 
+    @functools.cached_property
+    def rate_limits(self) -> RateLimits | None:
+        args = {k: v if v is not None else self._extra(k) for k, v in self._rate_args.items()}
+        return RateLimits.resolve(**args)
+
+    def _pacer(self, method: str, path: str) -> Pacer | None:
+        limits = self.rate_limits
+        if limits is None:
+            return None
+        category = category_of(method, path)
+        rate = getattr(limits, category)
+        if not rate:
+            return None
+        return shared_pacer(self.credentials.cache_key, category, rate)
+
     def _set_base_url(self, connection) -> None:
         super()._set_base_url(connection)
         self.base_url = self.base_url.rstrip("/")
@@ -176,34 +204,52 @@ class ZoomHook(HttpHook):
         session = self.get_conn()
         url = f"{self.base_url}/{path.lstrip('/')}"
         kwargs.setdefault("timeout", self.timeout)
+        pacer = self._pacer(method, path)
         return call_with_retries(
             self.retry_policy,
-            lambda: self._send_once(session, method, url, path, **kwargs),
+            lambda: self._send_once(session, method, url, path, pacer, **kwargs),
             method=method,
             path=path,
             attempts=attempts,
             log=self.log,
         )
 
-    def _send_once(self, session: requests.Session, method: str, url: str, path: str, **kwargs) -> requests.Response:
-        """One attempt, renewing the token once when Zoom rejects it (401 / code 124)."""
-        response = session.request(method, url, **kwargs)
+    def _send_once(
+        self, session: requests.Session, method: str, url: str, path: str, pacer: Pacer | None, **kwargs
+    ) -> requests.Response:
+        """One attempt (paced), renewing the token once when Zoom rejects it (401 / code 124)."""
+        response = self._send_paced(session, pacer, method, url, **kwargs)
         if response.status_code == 401 and zoom_error_fields(response)[0] in (124, None):
             self.log.info("Zoom rejected the access token (HTTP 401); fetching a new one and retrying once")
             session.auth.invalidate(response.request)
-            response = session.request(method, url, **kwargs)
+            response = self._send_paced(session, pacer, method, url, **kwargs)
         if response.status_code >= 400:
+            if response.status_code == 429 and pacer is not None:
+                pacer.slow_down()
             raise_for_reply(method, "/" + path.lstrip("/"), response)
+        if pacer is not None:
+            pacer.succeeded()
         return response
+
+    @staticmethod
+    def _send_paced(session: requests.Session, pacer: Pacer | None, method: str, url: str, **kwargs):
+        if pacer is not None:
+            pacer.acquire()
+        return session.request(method, url, **kwargs)
 
     # -- IM groups ----------------------------------------------------------------------------
 
-    def create_im_group(self, spec: GroupSpec) -> GroupOutcome:
-        """Create the group, treating "name in use" as an outcome rather than a failure.
+    def create_im_group(self, spec: GroupSpec, *, on_conflict: str = "reuse") -> GroupOutcome:
+        """Create the group, treating "name in use" (409, code 4132) as an outcome rather than a failure.
 
-        A 409 after an attempt whose outcome is unknown (timeout, 5xx, dropped connection) means
-        that attempt created the group: it is reported as ``created``, never created twice.
+        A 409 that follows an attempt whose outcome is unknown (timeout, 5xx, dropped connection)
+        is that attempt's group when the group is still empty: it is reported as ``created`` and
+        never created twice. A group that already has members was there before this call.
+
+        :param on_conflict: ``reuse`` returns the existing group; ``fail`` raises ``ZoomGroupExistsError``.
         """
+        if on_conflict not in ON_CONFLICT_CHOICES:
+            raise ValueError(f"on_conflict must be one of {ON_CONFLICT_CHOICES}, not {on_conflict!r}")
         attempts: list = []
         files = {field: (None, value) for field, value in spec.form_fields().items()}
         try:
@@ -211,18 +257,31 @@ class ZoomHook(HttpHook):
         except ZoomAPIError as exc:
             if exc.status_code != 409 or exc.code not in (GROUP_NAME_IN_USE, None):
                 raise
-            existing = self.find_im_group_by_name(spec.name)
-            created_by_us = any(outcome_unknown(a) for a in attempts)
-            if created_by_us:
+            conflict_seen_at = time.monotonic()
+            existing = self._group_named(spec.name, seen_after=conflict_seen_at) or {}
+            lost_reply = any(outcome_unknown(a) for a in attempts) and not existing.get("total_members")
+            if lost_reply:
                 self.log.info("Group %r was created by an earlier attempt whose reply was lost", spec.name)
-            return GroupOutcome(
-                status_code=201 if created_by_us else 409,
-                outcome="created" if created_by_us else "exists",
-                group_id=existing["id"] if existing else None,
-                name=spec.name,
-            )
+                return GroupOutcome(201, "created", existing.get("id"), spec.name)
+            if on_conflict == "fail":
+                raise ZoomGroupExistsError(spec.name, existing.get("id")) from None
+            return GroupOutcome(409, "exists", existing.get("id"), spec.name)
         body = response.json() if response.content else {}
-        return GroupOutcome(status_code=201, outcome="created", group_id=body.get("id"), name=body.get("name", spec.name))
+        return GroupOutcome(201, "created", body.get("id"), body.get("name", spec.name))
+
+    def _group_named(self, name: str, *, seen_after: float) -> dict[str, Any] | None:
+        """Look a group up by name in an index of the account's groups, listed at most once per conflict.
+
+        A wave re-run meets a 409 for every group; listing all groups for each would cost one Medium
+        call per group. The index is refreshed only when it predates the conflict and lacks the name.
+        """
+        key = name.strip().casefold()
+        with self._group_index_lock:
+            index, listed_at = self._group_index
+            if key not in index and listed_at < seen_after:
+                index = {str(g.get("name", "")).strip().casefold(): g for g in self.list_im_groups()}
+                self._group_index = (index, time.monotonic())
+            return index.get(key)
 
     def list_im_groups(self) -> list[dict[str, Any]]:
         return list(self._paginate("im/groups", "groups"))
@@ -232,13 +291,7 @@ class ZoomHook(HttpHook):
 
     def find_im_group_by_name(self, name: str) -> dict[str, Any] | None:
         """Zoom has no lookup by name; names are unique per account regardless of case."""
-        wanted = name.strip()
-        groups = self.list_im_groups()
-        for group in groups:
-            if group.get("name") == wanted:
-                return group
-        folded = wanted.casefold()
-        return next((g for g in groups if str(g.get("name", "")).casefold() == folded), None)
+        return self._group_named(name, seen_after=time.monotonic())
 
     def list_im_group_members(self, group_id: str) -> list[dict[str, Any]]:
         return list(self._paginate(f"im/groups/{group_id}/members", "members", page_size=MEMBERS_PAGE_SIZE))

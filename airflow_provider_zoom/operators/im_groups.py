@@ -8,14 +8,12 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_zoom.exceptions import ZoomAPIError
+from airflow_provider_zoom.exceptions import ZoomAPIError, ZoomGroupExistsError
 from airflow_provider_zoom.group_spec import InvalidGroupSpec, validate_group_spec
-from airflow_provider_zoom.hooks.zoom import ZoomHook
+from airflow_provider_zoom.hooks.zoom import ON_CONFLICT_CHOICES, ZoomHook
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-
-ON_CONFLICT_CHOICES = ("reuse", "fail")
 
 
 class CreateIMGroupOperator(BaseOperator):
@@ -78,16 +76,14 @@ class CreateIMGroupOperator(BaseOperator):
             raise AirflowFailException(f"{self.task_id}: {exc}") from None
         hook = ZoomHook(zoom_conn_id=self.zoom_conn_id)
         try:
-            outcome = hook.create_im_group(spec)
+            outcome = hook.create_im_group(spec, on_conflict=self.on_conflict)
+        except ZoomGroupExistsError as exc:
+            raise AirflowFailException(str(exc)) from None
         except ZoomAPIError as exc:
             if 400 <= exc.status_code < 500 and exc.status_code != 429:
                 raise AirflowFailException(str(exc)) from None
             raise
         if outcome.outcome == "exists":
-            if self.on_conflict == "fail":
-                raise AirflowFailException(
-                    f"IM group {spec.name!r} already exists (id {outcome.group_id}) and on_conflict='fail'"
-                )
             self.log.info("IM group %r already exists (HTTP 409), id %s", spec.name, outcome.group_id)
         else:
             self.log.info("Created IM group %r (HTTP 201), id %s", spec.name, outcome.group_id)

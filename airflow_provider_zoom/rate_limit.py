@@ -1,0 +1,111 @@
+"""Client-side pacing that keeps a wave just under Zoom's per-second limits.
+
+Zoom counts requests per account, per category (Light, Medium), per wall-clock second, and a burst
+over the limit costs 429s and retries. Token buckets and sliding-window libraries (pyrate-limiter,
+limits) allow bursts by design; what stays under a fixed-window limit is evenly spaced request
+starts, which takes a dozen lines: a slot every ``1/rate`` seconds, handed out in order under a
+lock, never earlier than its time. A 429 (the account's budget is shared with other apps) cuts the
+rate; a second of successes wins some of it back.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+# Zoom's published per-second limits (Light, Medium) per plan.
+PLAN_LIMITS: dict[str, dict[str, float]] = {
+    "free": {"light": 4, "medium": 2},
+    "pro": {"light": 30, "medium": 20},
+    "business": {"light": 80, "medium": 60},
+}
+# Keep a little under the limit: arrival jitter on the network can push one request into the next second.
+HEADROOM = 0.98
+SLOW_DOWN_FACTOR = 0.7
+SPEED_UP_FACTOR = 1.05
+MIN_FRACTION = 0.05
+
+
+def category_of(method: str, path: str) -> str:
+    """Zoom's rate-limit label of an IM group operation (see the Swagger's descriptions)."""
+    parts = [p for p in path.split("?")[0].strip("/").split("/") if p]
+    method = method.upper()
+    if len(parts) == 2:  # /im/groups
+        return "medium" if method == "GET" else "light"
+    if len(parts) == 4:  # /im/groups/{id}/members
+        return "medium"
+    return "light"  # one group, or one member
+
+
+class Pacer:
+    """Hands out request start times ``1/rate`` apart to any number of threads."""
+
+    def __init__(self, rate: float, *, clock=time.monotonic, sleep=time.sleep):
+        if rate <= 0:
+            raise ValueError(f"rate must be positive, not {rate!r}")
+        self.max_rate = float(rate)
+        self.rate = float(rate)
+        self._clock = clock
+        self._sleep = sleep
+        self._next = 0.0
+        self._successes = 0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next)
+            self._next = slot + 1.0 / self.rate
+        if slot > now:
+            self._sleep(slot - now)
+
+    def slow_down(self) -> None:
+        with self._lock:
+            self.rate = max(self.max_rate * MIN_FRACTION, self.rate * SLOW_DOWN_FACTOR)
+            self._successes = 0
+
+    def succeeded(self) -> None:
+        with self._lock:
+            if self.rate >= self.max_rate:
+                return
+            self._successes += 1
+            if self._successes >= self.rate:  # about a second's worth of calls went through
+                self.rate = min(self.max_rate, self.rate * SPEED_UP_FACTOR)
+                self._successes = 0
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Requests per second per category; ``None`` means unpaced."""
+
+    light: float | None = None
+    medium: float | None = None
+
+    @classmethod
+    def for_plan(cls, plan: str, headroom: float = HEADROOM) -> RateLimits:
+        try:
+            limits = PLAN_LIMITS[plan.lower()]
+        except KeyError:
+            raise ValueError(f"unknown Zoom plan {plan!r}; known: {', '.join(PLAN_LIMITS)}") from None
+        return cls(light=limits["light"] * headroom, medium=limits["medium"] * headroom)
+
+    @classmethod
+    def resolve(cls, plan=None, light_rps=None, medium_rps=None) -> RateLimits | None:
+        """Explicit rates win over the plan's; nothing given means no pacing."""
+        base = cls.for_plan(plan) if plan else cls()
+        limits = cls(
+            light=float(light_rps) if light_rps else base.light,
+            medium=float(medium_rps) if medium_rps else base.medium,
+        )
+        return limits if (limits.light or limits.medium) else None
+
+
+_PACERS: dict[tuple, Pacer] = {}
+_PACERS_GUARD = threading.Lock()
+
+
+def shared_pacer(account_key: tuple, category: str, rate: float) -> Pacer:
+    """One pacer per account, category and rate in the process, so that all hooks share the budget."""
+    with _PACERS_GUARD:
+        return _PACERS.setdefault((*account_key, category, rate), Pacer(rate))

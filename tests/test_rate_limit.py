@@ -1,0 +1,66 @@
+import threading
+
+import pytest
+
+from airflow_provider_zoom.rate_limit import Pacer, RateLimits, category_of
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 100.0
+        self.lock = threading.Lock()
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        with self.lock:
+            self.now += seconds
+
+
+@pytest.mark.parametrize(
+    "method, path, category",
+    [
+        ("POST", "im/groups", "light"),
+        ("GET", "/im/groups", "medium"),
+        ("GET", "im/groups/abc", "light"),
+        ("PATCH", "im/groups/abc", "light"),
+        ("DELETE", "im/groups/abc", "light"),
+        ("GET", "im/groups/abc/members?page_size=300", "medium"),
+        ("POST", "im/groups/abc/members", "medium"),
+        ("DELETE", "im/groups/abc/members/u1", "light"),
+    ],
+)
+def test_categories_follow_zooms_labels(method, path, category):
+    assert category_of(method, path) == category
+
+
+def test_pacer_spaces_request_starts_evenly():
+    clock = FakeClock()
+    pacer = Pacer(80, clock=clock, sleep=clock.sleep)
+    starts = []
+    for _ in range(161):
+        pacer.acquire()
+        starts.append(clock.now)
+    # 161 starts over exactly two seconds: never more than 80 in any one-second window.
+    assert starts[-1] - starts[0] == pytest.approx(2.0)
+    assert max(sum(1 for t in starts if s <= t < s + 1) for s in starts) == 80
+
+
+def test_pacer_slows_down_on_429_and_recovers():
+    pacer = Pacer(10)
+    pacer.slow_down()
+    assert pacer.rate == pytest.approx(7.0)
+    for _ in range(200):
+        pacer.succeeded()
+    assert pacer.rate == pytest.approx(10.0)
+
+
+def test_plan_presets_keep_headroom():
+    limits = RateLimits.for_plan("business")
+    assert 0.95 * 80 <= limits.light < 80
+    assert 0.95 * 60 <= limits.medium < 60
+    assert RateLimits.resolve(plan="pro", light_rps=12) == RateLimits(light=12.0, medium=RateLimits.for_plan("pro").medium)
+    assert RateLimits.resolve() is None
+    with pytest.raises(ValueError, match="unknown Zoom plan 'gold'"):
+        RateLimits.for_plan("gold")
