@@ -11,6 +11,7 @@ from typing import Any
 
 import requests
 from airflow.providers.http.hooks.http import HttpHook
+from requests_toolbelt.adapters.socket_options import TCPKeepAliveAdapter
 
 from airflow_provider_zoom.exceptions import ZoomAPIError, ZoomGroupExistsError
 from airflow_provider_zoom.group_spec import GroupSpec
@@ -65,6 +66,7 @@ class ZoomHook(HttpHook):
     :param plan: pace requests to this Zoom plan's per-second limits (``free``, ``pro``, ``business``),
         shared by every hook of the process; ``light_rps`` / ``medium_rps`` set explicit rates.
         Connection extras ``plan``, ``light_rps``, ``medium_rps`` do the same. Unset: no pacing.
+    :param pool_size: keep-alive connections kept open, for threads sharing the hook (default 10).
     """
 
     conn_name_attr = "zoom_conn_id"
@@ -83,6 +85,7 @@ class ZoomHook(HttpHook):
         plan: str | None = None,
         light_rps: float | None = None,
         medium_rps: float | None = None,
+        pool_size: int | None = None,
         method: str = "GET",
         **kwargs: Any,
     ) -> None:
@@ -93,6 +96,7 @@ class ZoomHook(HttpHook):
         self._timeout = timeout
         self._retry_policy = retry_policy
         self._rate_args = {"plan": plan, "light_rps": light_rps, "medium_rps": medium_rps}
+        self._pool_size = pool_size
         self._group_index: tuple[dict[str, dict[str, Any]], float] = ({}, float("-inf"))
         self._group_index_lock = threading.Lock()
 
@@ -191,6 +195,10 @@ class ZoomHook(HttpHook):
             session.verify = verify
         session.headers["User-Agent"] = f"airflow-provider-zoom/{_version()}"
         self._configure_session_from_mount_adapters(session)
+        if self._pool_size:
+            adapter = TCPKeepAliveAdapter(idle=120, count=20, interval=30, pool_maxsize=self._pool_size)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
         return session
 
     # -- requests -----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_zoom.onboarding.cohorts import build_cohorts, check_name_template, hires_in_interval
+from airflow_provider_zoom.onboarding.cohorts import Cohort, build_cohorts, check_name_template, hires_in_interval
 from airflow_provider_zoom.onboarding.hr_extract import HRExtractError, read_hr_extract
 from airflow_provider_zoom.onboarding.quarantine import write_quarantine_report
 from airflow_provider_zoom.onboarding.run_window import run_window
@@ -32,11 +32,38 @@ def plan_run(
     run_id: str,
     quarantine_dir: str | os.PathLike | None = None,
 ) -> dict[str, Any]:
-    """Read the extract, keep this run's hires, build cohorts, quarantine the rows that fail.
+    """Cohorts of the hires starting in this run's window, for the per-cohort DAG.
 
     Returns ``cohorts`` as ``[{"group_name", "emails"}]`` (the mapped task group's kwargs), the
     ``quarantine_report`` path (or None) and counts, all JSON-serialisable for XCom.
     """
+    first_day, end_day = run_window(data_interval_start, data_interval_end)
+    cohorts, plan = _plan(
+        extract_path, name_template, run_id, quarantine_dir,
+        lambda hires: hires_in_interval(hires, first_day, end_day),
+    )
+    log.info("Run covers start dates from %s to before %s", first_day, end_day)
+    return {
+        "cohorts": [{"group_name": c.name, "emails": [m.email for m in c.members]} for c in cohorts],
+        **plan,
+        "window": [first_day.isoformat(), end_day.isoformat()],
+    }
+
+
+def plan_wave(
+    *, extract_path: str, name_template: str, run_id: str, quarantine_dir: str | os.PathLike | None = None
+) -> dict[str, Any]:
+    """Cohorts of every hire in the extract, for the one-task-per-step wave DAG."""
+    cohorts, plan = _plan(extract_path, name_template, run_id, quarantine_dir, lambda hires: hires)
+    return {
+        "groups": [{"name": c.name} for c in cohorts],
+        "members_by_name": {c.name: [m.email for m in c.members] for c in cohorts},
+        **plan,
+    }
+
+
+def _plan(extract_path, name_template, run_id, quarantine_dir, select) -> tuple[list[Cohort], dict[str, Any]]:
+    """Read, select, group into cohorts; report and quarantine every row that cannot be onboarded."""
     from airflow.sdk.exceptions import AirflowFailException
 
     # Configuration and whole-file problems: a retry cannot fix them, so fail the task at once.
@@ -48,8 +75,7 @@ def plan_run(
         extract = read_hr_extract(extract_path)
     except HRExtractError as exc:
         raise AirflowFailException(str(exc)) from None
-    first_day, end_day = run_window(data_interval_start, data_interval_end)
-    hires = hires_in_interval(extract.hires, first_day, end_day)
+    hires = select(extract.hires)
     cohorts, naming_problems = build_cohorts(hires, name_template)
     problems = sorted([*extract.problems, *naming_problems], key=lambda p: p.row_number)
     for problem in problems:
@@ -62,16 +88,11 @@ def plan_run(
     )
     if report:
         log.warning("%d rejected rows written to quarantine report %s", len(problems), report)
-    log.info(
-        "Run covers start dates %s to %s: %d of %d valid hires in %d cohorts",
-        first_day, end_day, len(hires), len(extract.hires), len(cohorts),
-    )
-    return {
-        "cohorts": [{"group_name": c.name, "emails": [m.email for m in c.members]} for c in cohorts],
+    log.info("%d of %d valid hires selected, in %d cohorts", len(hires), len(extract.hires), len(cohorts))
+    return cohorts, {
         "quarantine_report": str(report) if report else None,
         "rejected_rows": len(problems),
         "hires_in_run": len(hires),
-        "window": [first_day.isoformat(), end_day.isoformat()],
     }
 
 

@@ -1,0 +1,116 @@
+"""Running many Zoom calls of one wave in one task: bounded concurrency, progress, compact results.
+
+A task per group costs a process, a scheduling round and metadata writes each; one task with a
+thread pool over one hook (one session, one token, shared pacers) spends its time on Zoom instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any, TypeVar
+
+import requests
+
+from airflow_provider_zoom.exceptions import ZoomError, ZoomRateLimitError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+PROGRESS_EVERY_S = 5.0
+
+
+class Progress:
+    """Logs done/total, the current rate and an ETA, at most every ``every`` seconds."""
+
+    def __init__(self, label: str, total: int, log: logging.Logger, every: float = PROGRESS_EVERY_S):
+        self.label, self.total, self.log, self.every = label, total, log, every
+        self.done = 0
+        self.started = self._last = time.monotonic()
+        self._lock = threading.Lock()
+
+    def tick(self) -> None:
+        with self._lock:
+            self.done += 1
+            now = time.monotonic()
+            if now - self._last < self.every and self.done < self.total:
+                return
+            self._last = now
+            elapsed = max(now - self.started, 1e-9)
+            rate = self.done / elapsed
+            eta = (self.total - self.done) / rate if rate else float("inf")
+            self.log.info("%s: %d/%d done, %.1f/s, ETA %.0f s", self.label, self.done, self.total, rate, eta)
+
+
+def run_wave(
+    items: Iterable[T],
+    call: Callable[[T], R],
+    *,
+    max_workers: int,
+    label: str,
+    log: logging.Logger,
+) -> list[tuple[T, R | None, BaseException | None]]:
+    """Call ``call`` on every item with at most ``max_workers`` in flight; collect results and errors.
+
+    A daily-limit error stops the wave: the calls not yet started are reported with that error
+    rather than sent, since each would meet the same 429 until midnight UTC.
+    """
+    items = list(items)
+    progress = Progress(label, len(items), log)
+    stop: list[BaseException] = []
+
+    def guarded(item: T) -> R:
+        if stop:
+            raise stop[0]
+        try:
+            return call(item)
+        except ZoomRateLimitError as exc:
+            stop.append(exc)
+            raise
+        finally:
+            progress.tick()
+
+    results: list[tuple[T, R | None, BaseException | None]] = []
+    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="zoom-wave") as pool:
+        futures = {pool.submit(guarded, item): item for item in items}
+        for future in as_completed(futures):
+            item = futures[future]
+            try:
+                results.append((item, future.result(), None))
+            except (ZoomError, requests.RequestException, ValueError) as exc:
+                results.append((item, None, exc))
+    return results
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line reason for a report: Zoom's own message, or the network failure's type."""
+    if isinstance(exc, ZoomError | ValueError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}".split(" (Caused by", 1)[0]
+
+
+def write_report(directory: str | os.PathLike, name: str, payload: dict[str, Any]) -> str:
+    """Atomically write a JSON report (0600) and return its path."""
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=".zoom-report-")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(payload, handle, ensure_ascii=False, indent=1)
+    os.replace(temp, target)
+    return str(target)
+
+
+def load_report(result: dict[str, Any]) -> dict[str, Any]:
+    """The full result of a wave task: its XCom, completed from the report file when it was too large."""
+    if not result.get("report") or "created" in result:
+        return result
+    with open(result["report"], encoding="utf-8") as handle:
+        return {**result, **json.load(handle)}
