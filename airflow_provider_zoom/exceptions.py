@@ -8,7 +8,11 @@ class ZoomError(Exception):
 
 
 class ZoomAuthError(ZoomError):
-    """The OAuth token endpoint refused the connection's credentials (never carries the secret)."""
+    """No token: the endpoint refused the credentials, or could not be reached (never carries the secret)."""
+
+    def __init__(self, message: str, *, retryable: bool = False):
+        self.retryable = retryable
+        super().__init__(message)
 
 
 class ZoomAPIError(ZoomError):

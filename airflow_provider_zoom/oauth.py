@@ -6,6 +6,7 @@ before Zoom's ``expires_in`` so that a token never dies in the middle of a call.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 
@@ -36,8 +37,10 @@ class S2SCredentials:
     account_id: str
 
     @property
-    def cache_key(self) -> tuple[str, str, str]:
-        return (self.token_url, self.client_id, self.account_id)
+    def cache_key(self) -> tuple[str, str, str, str]:
+        """Identifies the credentials; a changed secret gets its own tokens (a fingerprint, not the secret)."""
+        fingerprint = hashlib.sha256(self.client_secret.encode()).hexdigest()[:16]
+        return (self.token_url, self.client_id, self.account_id, fingerprint)
 
 
 def request_token(
@@ -53,10 +56,11 @@ def request_token(
         )
     except requests.RequestException as exc:
         raise ZoomAuthError(
-            f"Could not reach Zoom's token endpoint {credentials.token_url}: {type(exc).__name__}"
+            f"Could not reach Zoom's token endpoint {credentials.token_url}: {type(exc).__name__}", retryable=True
         ) from None
     if response.status_code != 200:
-        raise ZoomAuthError(_token_error_message(credentials, response))
+        retryable = response.status_code == 429 or response.status_code >= 500
+        raise ZoomAuthError(_token_error_message(credentials, response), retryable=retryable)
     try:
         body = response.json()
         value = body["access_token"]

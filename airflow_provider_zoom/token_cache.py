@@ -27,12 +27,12 @@ class ProcessTokenCache:
     """Tokens shared by every hook of the process, one per (token URL, client ID, account ID)."""
 
     def __init__(self) -> None:
-        self._tokens: dict[tuple[str, str, str], AccessToken] = {}
-        self._locks: dict[tuple[str, str, str], threading.Lock] = {}
+        self._tokens: dict[tuple[str, ...], AccessToken] = {}
+        self._locks: dict[tuple[str, ...], threading.Lock] = {}
         self._guard = threading.Lock()
         self.fetches = 0
 
-    def _lock(self, key: tuple[str, str, str]) -> threading.Lock:
+    def _lock(self, key: tuple[str, ...]) -> threading.Lock:
         with self._guard:
             return self._locks.setdefault(key, threading.Lock())
 

@@ -134,12 +134,14 @@ def _add_members(outcome: dict, emails: list[str], *, expected: str, only_missin
     from airflow.sdk.exceptions import AirflowSkipException
 
     from airflow_provider_zoom.hooks.zoom import ZoomHook
+    from airflow_provider_zoom.task_errors import fail_fast_on_permanent_errors
 
     if outcome["outcome"] != expected:
         raise AirflowSkipException(f"group {outcome['name']!r} was {outcome['outcome']}, not {expected}")
-    result = ZoomHook(zoom_conn_id=ZOOM_CONN_ID).add_members_by_email(
-        outcome["group_id"], emails, only_missing=only_missing
-    )
+    with fail_fast_on_permanent_errors():
+        result = ZoomHook(zoom_conn_id=ZOOM_CONN_ID).add_members_by_email(
+            outcome["group_id"], emails, only_missing=only_missing
+        )
     return {"name": outcome["name"], "outcome": outcome["outcome"], **result}
 
 

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_zoom.group_spec import GroupSpec, InvalidGroupSpec, validate_group_spec
 from airflow_provider_zoom.hooks.zoom import ON_CONFLICT_CHOICES, ZoomHook
+from airflow_provider_zoom.task_errors import is_permanent
 from airflow_provider_zoom.waves import describe_error, load_report, run_wave, write_report
 
 if TYPE_CHECKING:
@@ -76,7 +77,9 @@ class _WaveOperator(BaseOperator):
             pool_size=self.max_workers,
         )
 
-    def _finish(self, context: Context, result: dict[str, Any], detail_keys: tuple[str, ...], errors: int) -> dict:
+    def _finish(
+        self, context: Context, result: dict[str, Any], detail_keys: tuple[str, ...], errors: list[BaseException]
+    ) -> dict:
         """Keep the XCom small: past ``xcom_detail_limit`` entries the per-group lists go to a report file."""
         if sum(len(result[k]) for k in detail_keys) > self.xcom_detail_limit:
             detail = {k: result.pop(k) for k in detail_keys}
@@ -84,9 +87,11 @@ class _WaveOperator(BaseOperator):
             self.log.info("Per-group detail written to %s", result["report"])
         if errors:
             context["ti"].xcom_push(key="partial_result", value=result)
+            if all(is_permanent(e) for e in errors):
+                raise AirflowFailException(f"{len(errors)} Zoom calls were refused. First: {describe_error(errors[0])}")
             raise AirflowException(
-                f"{errors} Zoom calls still failed after retries; re-running the task completes the wave "
-                f"without duplicates. First: {result['failed'][0]['reason']}"
+                f"{len(errors)} Zoom calls still failed after retries; re-running the task completes the wave "
+                f"without duplicates. First: {describe_error(errors[0])}"
             )
         return result
 
@@ -171,9 +176,10 @@ class CreateIMGroupsOperator(_WaveOperator):
             label="IM groups",
             log=self.log,
         )
-        created, exists, failed = [], [], list(invalid)
+        created, exists, failed, errors = [], [], list(invalid), []
         for spec, outcome, error in sorted(results, key=lambda r: r[0].name):
             if error is not None:
+                errors.append(error)
                 failed.append({"name": spec.name, "reason": describe_error(error)})
             else:
                 (created if outcome.outcome == "created" else exists).append(
@@ -191,7 +197,7 @@ class CreateIMGroupsOperator(_WaveOperator):
         self.log.info(
             "IM groups: %d created, %d existed, %d failed", len(created), len(exists), len(failed)
         )
-        return self._finish(context, result, ("created", "exists"), errors=len(failed) - len(invalid))
+        return self._finish(context, result, ("created", "exists"), errors)
 
 
 class AddIMGroupsMembersOperator(_WaveOperator):
@@ -242,10 +248,11 @@ class AddIMGroupsMembersOperator(_WaveOperator):
             label="IM group members",
             log=self.log,
         )
-        groups, failed = [], []
+        groups, failed, errors = [], [], []
         for assignment, outcome, error in sorted(results, key=lambda r: str(r[0].get("name", r[0]["group_id"]))):
             name = assignment.get("name", assignment["group_id"])
             if error is not None:
+                errors.append(error)
                 failed.append({"name": name, "reason": describe_error(error)})
             else:
                 groups.append({"name": name, "group_id": assignment["group_id"], "added": outcome["added"]})
@@ -258,4 +265,4 @@ class AddIMGroupsMembersOperator(_WaveOperator):
         }
         self.log.info("Members: %d added across %d groups, %d groups failed",
                       result["members_added"], len(groups), len(failed))
-        return self._finish(context, result, ("groups",), errors=len(failed))
+        return self._finish(context, result, ("groups",), errors)

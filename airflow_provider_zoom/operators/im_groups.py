@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_zoom.exceptions import ZoomAPIError, ZoomGroupExistsError
 from airflow_provider_zoom.group_spec import InvalidGroupSpec, validate_group_spec
 from airflow_provider_zoom.hooks.zoom import ON_CONFLICT_CHOICES, ZoomHook
+from airflow_provider_zoom.task_errors import fail_fast_on_permanent_errors
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -75,14 +75,8 @@ class CreateIMGroupOperator(BaseOperator):
             # Retrying cannot fix a bad value: fail now, before anything is sent.
             raise AirflowFailException(f"{self.task_id}: {exc}") from None
         hook = ZoomHook(zoom_conn_id=self.zoom_conn_id)
-        try:
+        with fail_fast_on_permanent_errors():
             outcome = hook.create_im_group(spec, on_conflict=self.on_conflict)
-        except ZoomGroupExistsError as exc:
-            raise AirflowFailException(str(exc)) from None
-        except ZoomAPIError as exc:
-            if 400 <= exc.status_code < 500 and exc.status_code != 429:
-                raise AirflowFailException(str(exc)) from None
-            raise
         if outcome.outcome == "exists":
             self.log.info("IM group %r already exists (HTTP 409), id %s", spec.name, outcome.group_id)
         else:
@@ -124,7 +118,8 @@ class AddIMGroupMembersOperator(BaseOperator):
         if not self.group_id:
             raise AirflowFailException(f"{self.task_id}: no group_id to add members to")
         hook = ZoomHook(zoom_conn_id=self.zoom_conn_id)
-        result = hook.add_members_by_email(self.group_id, self.emails, only_missing=self.only_missing)
+        with fail_fast_on_permanent_errors():
+            result = hook.add_members_by_email(self.group_id, self.emails, only_missing=self.only_missing)
         self.log.info(
             "IM group %s: %d added, %d already members", self.group_id, len(result["added"]), len(result["already_members"])
         )

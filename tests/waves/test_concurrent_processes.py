@@ -1,0 +1,61 @@
+"""Many task processes at once against one account, as parallel DAG runs and backfills produce them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from test_hostile_wave import write_wave_extract
+
+pytestmark = pytest.mark.slow
+
+WORKER = Path(__file__).with_name("create_groups_worker.py")
+
+
+def test_eight_processes_under_latest_only_tokens_all_succeed(zoom, capsys):
+    zoom.configure(token_policy="latest-only", faults={"seed": 8, "invalidate_tokens_at": [40, 120]})
+    procs = [
+        subprocess.Popen([sys.executable, str(WORKER), f"Team {p}", "25"], env=os.environ.copy(),
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for p in range(8)
+    ]
+    outputs = [proc.communicate(timeout=300)[0] for proc in procs]
+
+    assert [proc.returncode for proc in procs] == [0] * 8, "\n".join(o[-2000:] for o in outputs)
+    names = sorted(g["name"] for g in zoom.state()["groups"])
+    assert names == sorted(f"Team {p} {i:03d}" for p in range(8) for i in range(25))
+    tokens = zoom.state()["counters"]["tokens_issued"]
+    with capsys.disabled():
+        print(f"\n8 processes, 200 groups, latest-only, 2 forced invalidations: tokens issued={tokens}")
+    # One token for the machine, plus one per forced invalidation (and a little slack for expiry races).
+    assert tokens <= 1 + 2 + 2
+
+
+def test_wave_killed_half_way_then_rerun_is_exactly_once(zoom, zoom_pool, tmp_path):
+    expected = write_wave_extract(tmp_path / "wave.csv", 300)
+    zoom.configure(light_rps=60, medium_rps=40, faults={"seed": 9, "commit_then_fail": 0.03})
+    conf = f'{{"hr_extract_path": "{tmp_path / "wave.csv"}", "quarantine_dir": "{tmp_path}"}}'
+    cmd = [sys.executable, "-m", "airflow", "dags", "test", "zoom_onboarding_wave", "--conf", conf]
+    log = (tmp_path / "first.log").open("w")
+
+    first = subprocess.Popen(cmd, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
+                             start_new_session=True)
+    deadline = time.monotonic() + 180
+    while len(zoom.state()["groups"]) < 100:
+        assert first.poll() is None, "the wave ended before it could be killed"
+        assert time.monotonic() < deadline, "the wave did not start"
+        time.sleep(0.2)
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait(timeout=30)
+    killed_at = len(zoom.state()["groups"])
+    assert killed_at < 300
+
+    second = subprocess.run(cmd, check=False, env=os.environ.copy(), capture_output=True, text=True, timeout=600)
+
+    assert second.returncode == 0, second.stdout[-3000:]
+    assert zoom.groups() == expected

@@ -1,0 +1,83 @@
+"""A 500-group wave through the wave DAG while Zoom misbehaves: exactly the 500 groups, no failed task."""
+
+from __future__ import annotations
+
+import csv
+import time
+from datetime import date, timedelta
+
+import pytest
+from conftest import run_dag, task_states, xcom_values
+
+pytestmark = pytest.mark.slow
+
+GROUPS = 500
+HOSTILE = {
+    "token_policy": "latest-only",
+    "light_rps": 30,
+    "medium_rps": 20,
+    "faults": {
+        "seed": 20261126,
+        "error_5xx": 0.10,
+        "reset": 0.05,
+        "burst_429": 0.05,
+        "commit_then_fail": 0.02,
+        "invalidate_tokens_at": [250, 700],
+    },
+}
+
+
+def write_wave_extract(path, cohorts: int) -> dict[str, list[str]]:
+    """``cohorts`` cohorts of two hires each (100 departments x weeks); returns the expected groups."""
+    expected: dict[str, list[str]] = {}
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["employee_id", "email", "first_name", "last_name", "department", "location", "start_date"])
+        for n in range(cohorts):
+            department, week = f"Dept {n % 100:03d}", n // 100
+            monday = date(2027, 1, 4) + timedelta(weeks=week)
+            name = f"Onboarding {monday.isocalendar().year}-W{monday.isocalendar().week:02d} {department}"
+            for k in range(2):
+                email = f"hire{n:04d}.{k}@example.com"
+                writer.writerow([f"W{n:04d}{k}", email, "Wave", f"Hire{n}", department, "Remote",
+                                 (monday + timedelta(days=k)).isoformat()])
+                expected.setdefault(name, []).append(email)
+    return expected
+
+
+def test_wave_of_500_groups_survives_a_hostile_zoom(zoom, zoom_pool, tmp_path, capsys):
+    expected = write_wave_extract(tmp_path / "wave.csv", GROUPS)
+    zoom.configure(**HOSTILE)
+
+    started = time.monotonic()
+    run = run_dag("zoom_onboarding_wave", {"hr_extract_path": str(tmp_path / "wave.csv"),
+                                           "quarantine_dir": str(tmp_path)})
+    wall = time.monotonic() - started
+
+    assert run.state == "success"
+    assert all(state in ("success", "skipped") for state in task_states(run).values())
+    assert zoom.groups() == expected  # exactly the 500 groups and 1,000 members: none missing, none twice
+    (summary,) = xcom_values(run, "summarize")
+    assert summary == {"created": GROUPS, "exists": 0, "failed": 0, "members_added": 2 * GROUPS}
+
+    counters = zoom.state()["counters"]
+    by_status: dict[str, int] = {}
+    for statuses in counters["requests"].values():
+        for status, n in statuses.items():
+            by_status[status] = by_status.get(status, 0) + n
+    api = sum(n for route, s in counters["requests"].items() if " /v2/" in route for n in s.values())
+    retried = sum(n for s, n in by_status.items() if s in ("401", "429", "dropped") or s.startswith("5"))
+    figures = {
+        "API requests": api,
+        "retried replies (401/429/5xx/dropped)": retried,
+        "429s": by_status.get("429", 0),
+        "5xx": sum(n for s, n in by_status.items() if s.startswith("5")),
+        "dropped connections": by_status.get("dropped", 0),
+        "commit-then-fail": counters["faults"]["commit_then_fail"],
+        "tokens issued": counters["tokens_issued"],
+        "wall time (s)": round(wall, 1),
+    }
+    with capsys.disabled():
+        print("\nHostile 500-group wave:", ", ".join(f"{k}={v}" for k, v in figures.items()))
+    assert figures["429s"] > 0 and figures["5xx"] > 0 and figures["commit-then-fail"] > 0  # the profile bit
+    assert counters["tokens_issued"] <= 1 + len(HOSTILE["faults"]["invalidate_tokens_at"]) + 2
