@@ -1,0 +1,118 @@
+import json
+import logging
+
+import pytest
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+from airflow_provider_zoom.operators.im_group_waves import AddIMGroupsMembersOperator, CreateIMGroupsOperator
+from airflow_provider_zoom.waves import Progress, load_report
+
+
+class FakeTI:
+    def __init__(self):
+        self.pushed = {}
+
+    def xcom_push(self, key, value):
+        self.pushed[key] = value
+
+
+def _context():
+    return {"ti": FakeTI(), "run_id": "manual__2026-11-26T10:00:00+00:00"}
+
+
+def test_invalid_specs_are_reported_and_valid_ones_still_created(zoom):
+    result = CreateIMGroupsOperator(
+        task_id="create_groups",
+        groups=["Wave A", {"name": "Wave B", "type": "shared"}, {"name": "x" * 129}, {"name": "Wave C", "type": "odd"},
+                "wave a"],
+    ).execute(_context())
+
+    assert result["created_count"] == 2 and result["failed_count"] == 2
+    assert [f["reason"].split(":")[0] for f in result["failed"]] == ["groups[2]", "groups[3]"]
+    assert "'type' = 'odd'" in result["failed"][1]["reason"]
+    assert sorted(zoom.groups()) == ["Wave A", "Wave B"]  # "wave a" is the same group: sent once
+    assert {g["name"]: g["type"] for g in zoom.state()["groups"]}["Wave B"] == "shared"
+
+
+def test_second_wave_reports_every_group_as_existing_with_its_id(zoom):
+    names = [f"Cohort {i:02d}" for i in range(12)]
+    first = CreateIMGroupsOperator(task_id="create", groups=names, max_workers=4).execute(_context())
+    second = CreateIMGroupsOperator(task_id="create", groups=names, max_workers=4).execute(_context())
+
+    assert (first["created_count"], second["exists_count"], second["created_count"]) == (12, 12, 0)
+    assert {g["group_id"] for g in first["created"]} == {g["group_id"] for g in second["exists"]}
+    assert zoom.count("GET /v2/im/groups") == 1  # one listing served every 409 of the wave
+
+
+def test_large_waves_keep_detail_in_a_report_file(zoom, tmp_path):
+    result = CreateIMGroupsOperator(
+        task_id="create", groups=[f"G{i:03d}" for i in range(30)], xcom_detail_limit=10, report_dir=str(tmp_path)
+    ).execute(_context())
+
+    assert "created" not in result and result["created_count"] == 30
+    assert result["report"].startswith(str(tmp_path))
+    assert len(json.dumps(result)) < 500
+    assert len(load_report(result)["created"]) == 30
+
+
+def test_paced_wave_at_the_plans_limit_sees_no_429(zoom):
+    zoom.configure(plan="business")
+    result = CreateIMGroupsOperator(
+        task_id="create", groups=[f"Paced {i:03d}" for i in range(120)], plan="business", max_workers=8
+    ).execute(_context())
+
+    assert result["created_count"] == 120
+    assert zoom.state()["counters"]["rate_limited"] == 0
+    assert zoom.state()["counters"]["tokens_issued"] == 1
+
+
+def test_wave_slows_down_on_a_lower_limit_instead_of_failing(zoom):
+    zoom.configure(light_rps=8)
+    result = CreateIMGroupsOperator(
+        task_id="create", groups=[f"Slow {i:02d}" for i in range(30)], plan="business", max_workers=8
+    ).execute(_context())
+
+    assert result["created_count"] == 30 and result["failed_count"] == 0
+    assert zoom.state()["counters"]["rate_limited"] > 0
+
+
+def test_failures_left_after_retries_fail_the_task_with_the_partial_result(zoom, monkeypatch):
+    conn = json.loads(zoom.server.connection_uri_json())
+    conn["extra"].update(max_attempts=1)
+    monkeypatch.setenv("AIRFLOW_CONN_ZOOM_DEFAULT", json.dumps(conn))
+    zoom.configure(faults={"seed": 4, "error_5xx": 0.5})
+    context = _context()
+
+    with pytest.raises(AirflowException) as info:
+        CreateIMGroupsOperator(task_id="create", groups=[f"F{i}" for i in range(20)]).execute(context)
+
+    assert not isinstance(info.value, AirflowFailException)  # a retry of the task can finish the wave
+    partial = context["ti"].pushed["partial_result"]
+    assert partial["failed_count"] > 0 and partial["created_count"] + partial["failed_count"] == 20
+
+
+def test_members_for_created_and_existing_groups(zoom):
+    created = CreateIMGroupsOperator(task_id="create", groups=["M1", "M2"]).execute(_context())
+    members = {"M1": ["a@example.com", "b@example.com"], "M2": [f"p{i}@example.com" for i in range(13)]}
+
+    added = AddIMGroupsMembersOperator(
+        task_id="add", groups=created, members_by_name=members, source="created"
+    ).execute(_context())
+    again = CreateIMGroupsOperator(task_id="create", groups=["M1", "M2"]).execute(_context())
+    members["M1"].append("c@example.com")
+    reconciled = AddIMGroupsMembersOperator(
+        task_id="reconcile", groups=again, members_by_name=members, source="exists", only_missing=True
+    ).execute(_context())
+
+    assert added["members_added"] == 15
+    assert zoom.count("POST /v2/im/groups/{groupId}/members", 201) == 1 + 2 + 1  # 10 per call
+    assert reconciled["members_added"] == 1
+    assert zoom.groups()["M1"] == ["a@example.com", "b@example.com", "c@example.com"]
+
+
+def test_progress_reports_done_rate_and_eta(caplog):
+    progress = Progress("IM groups", 3, logging.getLogger("wave-test"), every=0)
+    with caplog.at_level(logging.INFO, logger="wave-test"):
+        for _ in range(3):
+            progress.tick()
+    assert "IM groups: 1/3 done" in caplog.text and "ETA" in caplog.text and "/s" in caplog.text
