@@ -44,6 +44,8 @@ def main() -> int:
     env = airflow_env()
     airflow_log = (DEMO_DIR / "airflow.log").open("w")
     run([sys.executable, "-m", "airflow", "db", "migrate"], env, airflow_log)
+    # The wave DAG's Zoom tasks share one account's budget through this pool (see README).
+    run([sys.executable, "-m", "airflow", "pools", "set", "zoom_api", "4", "Zoom API budget"], env, airflow_log)
 
     port = args.port if port_is_free(args.port) else free_port()
     emulator = start_emulator(port, state_file, airflow_log)
