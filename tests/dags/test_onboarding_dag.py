@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from airflow.models.dagbag import DagBag
-from sqlalchemy import select
+from conftest import task_states, xcom_values
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 DAG_ID = "zoom_onboarding_im_groups"
@@ -37,34 +37,12 @@ def onboarding_dag(airflow_db):
     return bag.dags[DAG_ID]
 
 
-def _xcom(run, task_id: str, key: str = "return_value", map_index: int | None = None):
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        query = select(XComModel).where(
-            XComModel.dag_id == run.dag_id, XComModel.run_id == run.run_id,
-            XComModel.task_id == task_id, XComModel.key == key,
-        )
-        if map_index is not None:
-            query = query.where(XComModel.map_index == map_index)
-        rows = session.scalars(query.order_by(XComModel.map_index)).all()
-        return [XComModel.deserialize_value(row) for row in rows]
-
-
-def _task_states(run) -> dict[tuple[str, int], str]:
-    from airflow.models.taskinstance import TaskInstance
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        tis = session.scalars(
-            select(TaskInstance).where(TaskInstance.dag_id == run.dag_id, TaskInstance.run_id == run.run_id)
-        ).all()
-        return {(ti.task_id, ti.map_index): ti.state for ti in tis}
-
-
 def _run_day(dag, day: str, conf: dict):
     return dag.test(logical_date=datetime.fromisoformat(day).replace(tzinfo=UTC), run_conf=conf)
+
+
+def _xcom(run, task_id: str, key: str = "return_value") -> list:
+    return xcom_values(run, task_id, key)
 
 
 def test_onboarding_waves_create_reconcile_and_rerun_idempotently(zoom, onboarding_dag, tmp_path):
@@ -88,10 +66,10 @@ def test_onboarding_waves_create_reconcile_and_rerun_idempotently(zoom, onboardi
         "2026-11-30": {"created": 1, "exists": 0, "failed": 0, "members_added": 1},
     }
     # Monday's cohort took the 201 path, Wednesday's the 409 path: the other path was skipped.
-    monday = _task_states(runs["2026-11-23"])
+    monday = task_states(runs["2026-11-23"])
     assert monday[("onboard_cohort.add_all_members", 0)] == "success"
     assert monday[("onboard_cohort.reconcile_members", 0)] == "skipped"
-    wednesday = _task_states(runs["2026-11-25"])
+    wednesday = task_states(runs["2026-11-25"])
     assert wednesday[("onboard_cohort.reconcile_members", 0)] == "success"
     assert wednesday[("onboard_cohort.add_all_members", 0)] == "skipped"
     (outcome,) = _xcom(runs["2026-11-25"], "onboard_cohort.create_group")
@@ -116,5 +94,5 @@ def test_missing_extract_fails_the_run_naming_the_file(zoom, onboarding_dag, tmp
     missing = tmp_path / "nope.csv"
     run = _run_day(onboarding_dag, "2026-11-23", {"hr_extract_path": str(missing)})
     assert run.state == "failed"
-    assert _task_states(run)[("plan_cohorts", -1)] == "failed"
+    assert task_states(run)[("plan_cohorts", -1)] == "failed"
     assert zoom.state()["groups"] == []
