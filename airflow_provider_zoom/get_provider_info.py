@@ -48,6 +48,12 @@ def get_provider_info() -> dict:
                         "description": "Token endpoint; leave empty for https://zoom.us/oauth/token.",
                         "schema": {"type": ["string", "null"], "format": "url"},
                     },
+                    "plan": {
+                        "label": "Zoom plan (pacing)",
+                        "description": "free, pro or business: pace requests to that plan's per-second limits. "
+                        "Empty: no client-side pacing.",
+                        "schema": {"type": ["string", "null"]},
+                    },
                     "timeout": {
                         "label": "Timeout (s)",
                         "description": "Connect and read timeout of every request, in seconds (default 10 / 30).",

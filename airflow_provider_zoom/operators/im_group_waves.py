@@ -69,13 +69,15 @@ class _WaveOperator(BaseOperator):
         self.zoom_conn_id = zoom_conn_id
 
     def _hook(self) -> ZoomHook:
-        return ZoomHook(
+        hook = ZoomHook(
             zoom_conn_id=self.zoom_conn_id,
             plan=self.plan,
             light_rps=self.light_rps,
             medium_rps=self.medium_rps,
             pool_size=self.max_workers,
         )
+        hook.get_conn()  # build the one session before the threads share it
+        return hook
 
     def _finish(
         self, context: Context, result: dict[str, Any], detail_keys: tuple[str, ...], errors: list[BaseException]
