@@ -1,0 +1,164 @@
+"""What every benchmark shares: the emulator as a separate process, process groups, medians, the machine."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Self
+
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+CLIENT_ID, CLIENT_SECRET, ACCOUNT_ID = "bench-client-id", "bench-client-secret", "bench-account"
+STOP_TIMEOUT_S = 10.0
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def stop_group(proc: subprocess.Popen, timeout: float = STOP_TIMEOUT_S) -> None:
+    """SIGTERM the process group ``proc`` leads (started with ``start_new_session``), SIGKILL what stays."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+    # Children (task processes) may outlive their leader: kill whatever is left of the group.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout)
+
+
+class Emulator:
+    """``python -m airflow_provider_zoom.emulator`` in its own process (and process group), on a free port."""
+
+    def __init__(self, *args: str, log_path: Path | None = None):
+        self.args = list(args)
+        self.log_path = log_path
+        self.proc: subprocess.Popen | None = None
+        self.url = ""
+
+    def start(self) -> Self:
+        stderr = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [PYTHON, "-m", "airflow_provider_zoom.emulator", "--port", "0", "--client-id", CLIENT_ID,
+             "--client-secret", CLIENT_SECRET, "--account-id", ACCOUNT_ID, *self.args],
+            stdout=subprocess.PIPE, stderr=stderr, text=True, start_new_session=True, cwd=REPO,
+        )
+        line = self.proc.stdout.readline()
+        if "listening on" not in line:
+            self.stop()
+            raise RuntimeError(f"the emulator did not start: {line!r}")
+        self.url = line.rsplit(" ", 1)[-1].strip()
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_group(self.proc)
+            self.proc = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/v2"
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.url}/oauth/token"
+
+    def reset(self) -> None:
+        requests.post(f"{self.url}/_emulator/reset", json={"keep_config": True}, timeout=30).raise_for_status()
+
+    def state(self) -> dict:
+        return requests.get(f"{self.url}/_emulator/state", timeout=60).json()
+
+    def connection_json(self, **extra: str) -> str:
+        return json.dumps({
+            "conn_type": "zoom", "host": self.api_url, "login": CLIENT_ID, "password": CLIENT_SECRET,
+            "extra": {"account_id": ACCOUNT_ID, "oauth_token_url": self.token_url, **extra},
+        })
+
+
+def status_counts(state: dict) -> dict[str, int]:
+    """Replies per HTTP status over every route of the emulator's counters."""
+    totals: dict[str, int] = {}
+    for statuses in state["counters"]["requests"].values():
+        for status, n in statuses.items():
+            totals[status] = totals.get(status, 0) + n
+    return totals
+
+
+@contextlib.contextmanager
+def scratch_dir(prefix: str) -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix=prefix) as folder:
+        yield Path(folder)
+
+
+def airflow_env(home: Path, **extra: str) -> dict[str, str]:
+    """An environment whose Airflow lives in ``home`` (never ~/airflow), without the example DAGs."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_", "AIRFLOW__"))}
+    env.update({
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "PYTHONPATH": str(REPO),
+        **extra,
+    })
+    return env
+
+
+def run_child(module: str, args: Sequence[str], env: dict[str, str], timeout: float = 600) -> dict:
+    """Run ``python -m module args`` and return the JSON object its last stdout line holds."""
+    done = subprocess.run([PYTHON, "-m", module, *args], check=False, env=env, cwd=REPO, capture_output=True, text=True,
+                          timeout=timeout)
+    if done.returncode != 0:
+        raise RuntimeError(f"{module} {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def machine() -> dict:
+    """What the figures were measured on."""
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem_kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal"))
+    from importlib.metadata import version
+
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": cpu,
+        "memory_gib": round(mem_kib / 1024 / 1024, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "apache_airflow": version("apache-airflow"),
+        "apache_airflow_task_sdk": version("apache-airflow-task-sdk"),
+        "apache_airflow_providers_http": version("apache-airflow-providers-http"),
+        "airflow_provider_zoom": version("airflow-provider-zoom"),
+        "requests": version("requests"),
+        "uvicorn": version("uvicorn"),
+    }

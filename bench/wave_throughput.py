@@ -1,0 +1,96 @@
+"""(2) Wave throughput: 1,000 groups through ``CreateIMGroupsOperator.execute`` at the Business Light limit.
+
+The emulator (a separate process) enforces ``--plan business`` (80 Light requests per second); the operator
+paces with ``plan="business"``. ``execute`` is called directly with a minimal context (``ti.xcom_push``,
+``run_id``): this figure is the operator's own rate, not Airflow's task start-up, which (3) measures.
+Every round starts from an empty account and empty token caches.
+
+    python -m bench.wave_throughput --groups 1000 --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import Emulator, median, status_counts
+
+CONN_ID = "bench_zoom"
+BUSINESS_LIGHT_RPS = 80
+
+
+class _TaskInstanceStub:
+    def __init__(self) -> None:
+        self.pushed: dict = {}
+
+    def xcom_push(self, key: str, value) -> None:
+        self.pushed[key] = value
+
+
+def run_wave(emulator: Emulator, groups: int, folder: Path, *, plan: str | None, max_workers: int = 8) -> dict:
+    """One wave of ``groups`` creates through the operator; returns its wall time and its XCom counts."""
+    from airflow_provider_zoom.operators.im_group_waves import CreateIMGroupsOperator
+
+    os.environ[f"AIRFLOW_CONN_{CONN_ID.upper()}"] = emulator.connection_json(token_cache_dir=str(folder / "tokens"))
+    operator = CreateIMGroupsOperator(
+        task_id="create_groups",
+        groups=[f"Onboarding bench wave {i:05d}" for i in range(groups)],
+        plan=plan,
+        max_workers=max_workers,
+        report_dir=str(folder / "reports"),
+        zoom_conn_id=CONN_ID,
+    )
+    context = {"ti": _TaskInstanceStub(), "run_id": "bench"}
+    started = time.perf_counter()
+    result = operator.execute(context)
+    wall = time.perf_counter() - started
+    return {"wall_s": wall, **{k: result[k] for k in ("total", "created_count", "exists_count", "failed_count")}}
+
+
+def measure(groups: int, rounds: int) -> dict:
+    logging.getLogger("airflow").setLevel(logging.WARNING)
+    walls, rows = [], []
+    with Emulator("--plan", "business") as emulator, tempfile.TemporaryDirectory(prefix="zoom-bench-wave-") as tmp:
+        for r in range(rounds):
+            emulator.reset()
+            row = run_wave(emulator, groups, Path(tmp) / f"round{r}", plan="business")
+            state = emulator.state()
+            statuses = status_counts(state)
+            row.update({
+                "rate_per_s": groups / row["wall_s"],
+                "status_429": statuses.get("429", 0),
+                "tokens_issued": state["counters"]["tokens_issued"],
+                "groups_in_account": len(state["groups"]),
+            })
+            if row["created_count"] != groups or row["groups_in_account"] != groups:
+                raise RuntimeError(f"wave round {r} did not create {groups} groups: {row}")
+            rows.append(row)
+            walls.append(row["wall_s"])
+    wall = median(walls)
+    return {
+        "groups": groups,
+        "rounds": rows,
+        "wall_median_s": wall,
+        "rate_median_per_s": groups / wall,
+        "limit_per_s": BUSINESS_LIGHT_RPS,
+        "wave_rate_fraction": groups / wall / BUSINESS_LIGHT_RPS,
+        "wave_429s": max(row["status_429"] for row in rows),
+        "wave_token_requests": max(row["tokens_issued"] for row in rows),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--groups", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    print(json.dumps(measure(args.groups, args.rounds)))
+
+
+if __name__ == "__main__":
+    main()
