@@ -1,0 +1,262 @@
+"""(3) End to end under a real scheduler: 500 cohorts through three DAGs, DAG-run wall time of each.
+
+What ``airflow standalone`` runs, started one by one so that ports and process groups are ours: scheduler
+(LocalExecutor), DAG processor, API server, triggerer, on a scratch ``AIRFLOW_HOME``, and the emulator at
+``--plan business`` as a separate process. The metadata DB is a scratch PostgreSQL database on
+127.0.0.1:5432 (trust auth, created and dropped here; the cluster is started, or installed, if nothing
+answers there, and then stopped again). SQLite (``--db sqlite``) runs LocalExecutor in 3.3.2 but does not
+hold 16 concurrent tasks: the API server's connection pool times out waiting for SQLite's write lock
+(``QueuePool limit ... timed out``) and the run stalls. The DAG folder holds symlinks to the repo's two
+DAGs and the baseline. Runs are triggered through the REST API one after the other, on an emptied
+emulator account each, and timed by the run's ``end_date - start_date`` as the API reports it:
+
+(a) ``zoom_onboarding_wave``: the batch wave DAG, 100 departments x 5 ISO weeks, 2 hires each;
+(b) ``zoom_onboarding_im_groups``: the per-group mapped sample DAG, 500 cohorts starting on its run's day;
+(c) ``baseline_http_mapped``: HttpOperator mapped per group, a token per task (``bench/dags``).
+
+``[scheduler] use_job_schedule = False`` keeps the daily sample DAG from creating its catchup runs (manual
+runs still run) and DAGs are unpaused at creation; every other setting is Airflow's default.
+
+    python -m bench.scheduler_e2e --cohorts 500 [--keep-home] [--db postgres|sqlite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from bench.common import (
+    ACCOUNT_ID,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    PYTHON,
+    REPO,
+    Emulator,
+    airflow_env,
+    log,
+    status_counts,
+    stop_group,
+)
+from bench.extracts import DAY, write_day_extract, write_wave_extract
+from bench.postgres import ScratchDatabase
+
+BUSINESS_LIGHT_RPS = 80
+BUSINESS_MEDIUM_RPS = 60
+COMPONENTS = ("scheduler", "dag-processor", "api-server", "triggerer")
+DAGS = {
+    "wave": ("zoom_onboarding_wave", REPO / "dags" / "zoom_onboarding_wave.py"),
+    "mapped": ("zoom_onboarding_im_groups", REPO / "dags" / "zoom_onboarding_im_groups.py"),
+    "baseline": ("baseline_http_mapped", REPO / "bench" / "dags" / "baseline_http_mapped.py"),
+}
+START_TIMEOUT_S = 180
+RUN_TIMEOUT_S = {"wave": 600, "mapped": 1800, "baseline": 1200}
+POLL_S = 1.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Stack:
+    """The Airflow components and the emulator; ``stop()`` ends every process group it started."""
+
+    def __init__(self, home: Path, cohorts: int, db_url: str):
+        self.home = home
+        self.cohorts = cohorts
+        self.db_url = db_url
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.emulator = Emulator("--plan", "business", log_path=home / "emulator.log")
+        self.port = _free_port()
+        self.api = f"http://127.0.0.1:{self.port}/api/v2"
+        self.env: dict[str, str] = {}
+
+    def prepare(self) -> None:
+        dags = self.home / "dags"
+        dags.mkdir()
+        for _, path in DAGS.values():
+            (dags / path.name).symlink_to(path)
+        self.emulator.start()
+        self.env = airflow_env(
+            self.home,
+            AIRFLOW__CORE__DAGS_FOLDER=str(dags),
+            AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=self.db_url,
+            AIRFLOW__CORE__EXECUTOR="LocalExecutor",
+            AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="False",
+            AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",
+            AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS="True",
+            AIRFLOW__API__HOST="127.0.0.1",
+            AIRFLOW__API__PORT=str(self.port),
+            AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{self.port}/execution/",
+            AIRFLOW__API_AUTH__JWT_SECRET=secrets.token_hex(32),
+            AIRFLOW_CONN_ZOOM_DEFAULT=self.emulator.connection_json(),
+            AIRFLOW_CONN_ZOOM_API_HTTP=json.dumps({"conn_type": "http", "host": self.emulator.api_url}),
+            AIRFLOW_CONN_ZOOM_OAUTH=json.dumps({
+                "conn_type": "http", "host": self.emulator.token_url, "login": CLIENT_ID,
+                "password": CLIENT_SECRET, "extra": {"account_id": ACCOUNT_ID},
+            }),
+        )
+        for argv in (["db", "migrate"], ["pools", "set", "zoom_api", "8", "Zoom API budget (bench)"]):
+            done = subprocess.run([PYTHON, "-m", "airflow", *argv], env=self.env, cwd=self.home,
+                                  capture_output=True, text=True, check=False, timeout=600)
+            if done.returncode != 0:
+                raise RuntimeError(f"airflow {' '.join(argv)} failed:\n{done.stderr[-3000:]}")
+
+    def start(self) -> None:
+        for name in COMPONENTS:
+            out = open(self.home / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+            self.procs[name] = subprocess.Popen([PYTHON, "-m", "airflow", name], env=self.env, cwd=self.home,
+                                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            out.close()
+        deadline = time.monotonic() + START_TIMEOUT_S
+        wanted = {dag_id for dag_id, _ in DAGS.values()}
+        while True:
+            self._check_alive()
+            try:
+                seen = {d["dag_id"] for d in self._get("/dags", params={"limit": 100})["dags"]}
+                if wanted <= seen:
+                    return
+            except (requests.RequestException, ValueError, KeyError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"DAGs {sorted(wanted)} not served within {START_TIMEOUT_S}s (see {self.home})")
+            time.sleep(1)
+
+    def _check_alive(self) -> None:
+        for name, proc in self.procs.items():
+            if proc.poll() is not None:
+                raise RuntimeError(f"airflow {name} exited ({proc.returncode}); see {self.home / (name + '.log')}")
+
+    def _get(self, path: str, **kwargs) -> dict:
+        reply = requests.get(self.api + path, timeout=30, **kwargs)
+        reply.raise_for_status()
+        return reply.json()
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            stop_group(proc)
+        self.procs.clear()
+        self.emulator.stop()
+
+    def run_dag(self, key: str, conf: dict) -> dict:
+        """Trigger one run on an empty emulator account, wait for it, return its times and Zoom's counters."""
+        dag_id, _ = DAGS[key]
+        self.emulator.reset()
+        reply = requests.post(
+            f"{self.api}/dags/{dag_id}/dagRuns",
+            json={"dag_run_id": f"bench_{key}", "logical_date": f"{DAY.isoformat()}T00:00:00Z", "conf": conf},
+            timeout=30,
+        )
+        if reply.status_code >= 300:
+            raise RuntimeError(f"trigger {dag_id}: HTTP {reply.status_code} {reply.text[:500]}")
+        run_id = reply.json()["dag_run_id"]
+        deadline = time.monotonic() + RUN_TIMEOUT_S[key]
+        while True:
+            self._check_alive()
+            run = self._get(f"/dags/{dag_id}/dagRuns/{run_id}")
+            if run["state"] in ("success", "failed"):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{dag_id} still {run['state']} after {RUN_TIMEOUT_S[key]}s")
+            time.sleep(POLL_S)
+        tis = self._get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 1})["total_entries"]
+        state = self.emulator.state()
+        statuses = status_counts(state)
+        start, end = _parse_time(run["start_date"]), _parse_time(run["end_date"])
+        return {
+            "dag_id": dag_id,
+            "state": run["state"],
+            "wall_s": end - start,
+            "queued_to_end_s": end - _parse_time(run["queued_at"]),
+            "task_instances": tis,
+            "wall_s_per_task_instance": (end - start) / max(tis, 1),
+            "groups": len(state["groups"]),
+            "members": sum(len(g["members"]) for g in state["groups"]),
+            "api_requests": state["counters"]["api_requests"],
+            "status_429": statuses.get("429", 0),
+            "tokens_issued": state["counters"]["tokens_issued"],
+        }
+
+
+def _parse_time(text: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text).timestamp()
+
+
+def measure(cohorts: int, keep_home: bool, only: list[str] | None = None, db: str = "postgres") -> dict:
+    home = Path(tempfile.mkdtemp(prefix="zoom-bench-e2e-"))
+    database = ScratchDatabase() if db == "postgres" else None
+    stack = None
+    ok = False
+    try:
+        db_url = database.create() if database else f"sqlite:///{home / 'airflow.db'}"
+        stack = Stack(home, cohorts, db_url)
+        wave_csv, day_csv = home / "wave.csv", home / "day.csv"
+        write_wave_extract(wave_csv, cohorts)
+        write_day_extract(day_csv, cohorts)
+        log(f"e2e: scratch Airflow home {home}")
+        stack.prepare()
+        stack.start()
+        log("e2e: scheduler, dag-processor, api-server, triggerer up; DAGs parsed")
+        confs = {
+            "wave": {"hr_extract_path": str(wave_csv), "zoom_plan": "business", "quarantine_dir": str(home)},
+            "mapped": {"hr_extract_path": str(day_csv), "quarantine_dir": str(home)},
+            "baseline": {"hr_extract_path": str(day_csv)},
+        }
+        runs = {}
+        for key in only or ("wave", "mapped", "baseline"):
+            log(f"e2e: running {DAGS[key][0]} over {cohorts} cohorts")
+            runs[key] = stack.run_dag(key, confs[key])
+            log(f"e2e: {DAGS[key][0]}: {runs[key]}")
+            if runs[key]["state"] != "success" or runs[key]["groups"] != cohorts \
+                    or runs[key]["members"] != 2 * cohorts:
+                raise RuntimeError(f"{DAGS[key][0]} did not onboard {cohorts} cohorts: {runs[key]} (see {home})")
+        ok = True
+    finally:
+        if stack is not None:
+            stack.stop()
+        if database is not None:
+            database.drop()
+        if ok and not keep_home:
+            shutil.rmtree(home, ignore_errors=True)
+    floor = cohorts / BUSINESS_LIGHT_RPS
+    result: dict = {"cohorts": cohorts, "runs": runs, "floor_s": floor,
+                    # creates at the Light limit, then one member call per cohort at the Medium limit
+                    "floor_with_members_s": floor + cohorts / BUSINESS_MEDIUM_RPS,
+                    "settings": {"executor": "LocalExecutor", "database": db,
+                                 "components": list(COMPONENTS), "zoom_api_pool_slots": 8}}
+    if "wave" in runs:
+        wave = runs["wave"]["wall_s"]
+        result["e2e_batch_vs_floor_ratio"] = wave / floor
+        if "mapped" in runs:
+            result["e2e_mapped_vs_batch_ratio"] = runs["mapped"]["wall_s"] / wave
+        if "baseline" in runs:
+            result["e2e_baseline_vs_batch_ratio"] = runs["baseline"]["wall_s"] / wave
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cohorts", type=int, default=500)
+    parser.add_argument("--keep-home", action="store_true", help="keep the scratch AIRFLOW_HOME (logs)")
+    parser.add_argument("--only", action="append", choices=sorted(DAGS), help="run only these DAGs")
+    parser.add_argument("--db", choices=("postgres", "sqlite"), default="postgres")
+    args = parser.parse_args()
+    print(json.dumps(measure(args.cohorts, args.keep_home, args.only, args.db)))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()
