@@ -33,3 +33,11 @@ constraints: install
 
 clean:
 	rm -rf .airflow .demo .pytest_cache .hypothesis
+
+# Benchmarks of issue 4, not part of `make test`: a table on stdout and bench/results.json (see bench/README.md).
+# The end-to-end part needs PostgreSQL's client libraries for Airflow's metadata DB.
+.PHONY: bench
+bench: install
+	$(PY) -c "import psycopg2, asyncpg" 2>/dev/null || $(PY) -m pip install --quiet --disable-pip-version-check \
+		psycopg2-binary==2.9.13 asyncpg==0.32.0
+	$(PY) -m bench.run

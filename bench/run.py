@@ -1,0 +1,140 @@
+"""``make bench``: every benchmark of issue 4 in one go, a table on stdout, ``bench/results.json``.
+
+Each benchmark runs in a child process with a scratch ``AIRFLOW_HOME``; the emulator always runs as a
+separate process. A benchmark that fails is reported (``errors``) and the others still run; the exit
+status is then 1.
+
+    python -m bench.run [--quick] [--e2e-cohorts N] [--skip NAME]
+
+``--quick`` runs fewer rounds and 20 end-to-end cohorts, to try the harness out (its figures are not the
+issue's). ``--e2e-cohorts`` changes only the end-to-end cohort count (default 500, the issue's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from bench.common import REPO, airflow_env, log, machine, run_child, scratch_dir
+
+RESULTS = REPO / "bench" / "results.json"
+GOAL_TEXT = {
+    "client_overhead_ratio": ("<= 1.10", lambda v: v <= 1.10),
+    "wave_rate_fraction": (">= 0.95", lambda v: v >= 0.95),
+    "wave_429s": ("0", lambda v: v == 0),
+    "wave_token_requests": ("1", lambda v: v == 1),
+    "e2e_mapped_vs_batch_ratio": ("report", None),
+    "e2e_baseline_vs_batch_ratio": (">= 10", lambda v: v >= 10),
+    "e2e_batch_vs_floor_ratio": ("report", None),
+    "dag_parse_ratio": ("<= 1.3", lambda v: v <= 1.3),
+    "provider_import_s": ("report", None),
+    "wave_10k_peak_rss_mib": ("report", None),
+}
+DESCRIPTION = {
+    "client_overhead_ratio": "ZoomHook / bare requests.Session, sequential creates, median time",
+    "wave_rate_fraction": "CreateIMGroupsOperator creates/s over the 80/s Business Light limit",
+    "wave_429s": "429 replies during the 1,000-group wave (worst round)",
+    "wave_token_requests": "OAuth token requests during the wave (worst round)",
+    "e2e_mapped_vs_batch_ratio": "DAG run: per-group mapped sample DAG / batch wave DAG",
+    "e2e_baseline_vs_batch_ratio": "DAG run: mapped HttpOperator baseline / batch wave DAG",
+    "e2e_batch_vs_floor_ratio": "DAG run: batch wave DAG / (cohorts / 80 s)",
+    "dag_parse_ratio": "parse of the worst sample DAG file / an empty DAG file",
+    "provider_import_s": "fresh import of the provider's operators minus airflow.sdk's",
+    "wave_10k_peak_rss_mib": "peak RSS of a process running a 10,000-group wave",
+}
+PLAN = {  # name -> (module, args, args with --quick, figures it yields)
+    "client_overhead": ("bench.client_overhead", ["--creates", "300", "--rounds", "7"],
+                        ["--creates", "100", "--rounds", "3"], ["client_overhead_ratio"]),
+    "wave_throughput": ("bench.wave_throughput", ["--groups", "1000", "--rounds", "3"],
+                        ["--groups", "300", "--rounds", "1"],
+                        ["wave_rate_fraction", "wave_429s", "wave_token_requests"]),
+    "wave_memory": ("bench.wave_memory", ["--groups", "10000"], ["--groups", "2000"], ["wave_10k_peak_rss_mib"]),
+    "dag_parse": ("bench.dag_parse", ["--runs", "7"], ["--runs", "2"], ["dag_parse_ratio", "provider_import_s"]),
+    "scheduler_e2e": ("bench.scheduler_e2e", ["--cohorts", "500"], ["--cohorts", "20"],
+                      ["e2e_mapped_vs_batch_ratio", "e2e_baseline_vs_batch_ratio", "e2e_batch_vs_floor_ratio"]),
+}
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
+    return str(value)
+
+
+def table(results: dict) -> str:
+    lines = ["| figure | value | goal | met | what |", "| --- | ---: | --- | --- | --- |"]
+    for key, (goal, check) in GOAL_TEXT.items():
+        value = results.get(key)
+        met = "" if check is None or value is None else ("yes" if check(value) else "**no**")
+        lines.append(f"| `{key}` | {_fmt(value)} | {goal} | {met} | {DESCRIPTION[key]} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="a smoke run: fewer rounds and cohorts")
+    parser.add_argument("--skip", action="append", default=[], choices=sorted(PLAN))
+    parser.add_argument("--e2e-cohorts", type=int, help="cohorts of the end-to-end runs (default 500)")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    if args.e2e_cohorts:
+        PLAN["scheduler_e2e"][1][1] = PLAN["scheduler_e2e"][2][1] = str(args.e2e_cohorts)
+
+    started = time.monotonic()
+    results: dict = dict.fromkeys(GOAL_TEXT)
+    detail: dict = {}
+    errors: dict = {}
+    with scratch_dir("zoom-bench-home-") as home:
+        env = airflow_env(home)
+        for name, (module, full, quick, _) in PLAN.items():
+            if name in args.skip:
+                continue
+            log(f"{name}: running {module} (load average {os.getloadavg()[0]:.2f})")
+            t0 = time.monotonic()
+            try:
+                detail[name] = run_child(module, quick if args.quick else full, env, timeout=3600)
+            except Exception as exc:  # noqa: BLE001 - one failed benchmark must not lose the others
+                errors[name] = str(exc)[-3000:]
+                log(f"{name}: FAILED: {str(exc)[-1500:]}")
+                continue
+            detail[name]["bench_seconds"] = time.monotonic() - t0
+            detail[name]["load_average_after"] = os.getloadavg()
+            for key in PLAN[name][3]:
+                results[key] = detail[name].get(key)
+            log(f"{name}: done in {detail[name]['bench_seconds']:.0f}s")
+            if name == "client_overhead" and results["client_overhead_ratio"] > 1.10 and not args.quick:
+                log("client_overhead: above goal, profiling a hook loop")
+                detail["client_overhead_profile"] = run_child(module, [*full[:2], "--rounds", "1", "--profile"],
+                                                              env)["profile"]
+
+    output = {
+        **results,
+        "quick": args.quick,
+        "e2e_cohorts": int(PLAN["scheduler_e2e"][2 if args.quick else 1][1]),
+        "machine": machine(),
+        "total_runtime_s": time.monotonic() - started,
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "detail": detail,
+        "errors": errors,
+    }
+    args.output.write_text(json.dumps(output, indent=1) + "\n")
+    m = output["machine"]
+    print(f"\nairflow-provider-zoom benchmarks ({'quick' if args.quick else 'full'}), "
+          f"{output['total_runtime_s']:.0f} s, on {m['nproc']} x {m['cpu_model']}, {m['memory_gib']} GiB, "
+          f"Python {m['python']}, Airflow {m['apache_airflow']}\n")
+    print(table(results))
+    print(f"\nwritten: {args.output}")
+    if errors:
+        print(f"FAILED: {', '.join(errors)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
