@@ -110,6 +110,7 @@ def measure(creates: int, rounds: int, profile: bool) -> dict:
             "hook_ms_per_create": 1000 * median(hook_s) / creates,
             "raw_ms_per_create": 1000 * median(raw_s) / creates,
             "client_overhead_ratio": median(hook_s) / median(raw_s),
+            "ratio_of_minimums": min(hook_s) / min(raw_s),
         }
         if profile:
             result["profile"] = profile_hook(emulator, specs, Path(tokens) / "profile")

@@ -47,7 +47,7 @@ DESCRIPTION = {
     "wave_10k_peak_rss_mib": "peak RSS of a process running a 10,000-group wave",
 }
 PLAN = {  # name -> (module, args, args with --quick, figures it yields)
-    "client_overhead": ("bench.client_overhead", ["--creates", "300", "--rounds", "7"],
+    "client_overhead": ("bench.client_overhead", ["--creates", "500", "--rounds", "9"],
                         ["--creates", "100", "--rounds", "3"], ["client_overhead_ratio"]),
     "wave_throughput": ("bench.wave_throughput", ["--groups", "1000", "--rounds", "3"],
                         ["--groups", "300", "--rounds", "1"],

@@ -59,7 +59,7 @@ DAGS = {
     "baseline": ("baseline_http_mapped", REPO / "bench" / "dags" / "baseline_http_mapped.py"),
 }
 START_TIMEOUT_S = 180
-RUN_TIMEOUT_S = {"wave": 600, "mapped": 1800, "baseline": 1200}
+RUN_TIMEOUT_S = {"wave": 600, "mapped": 3600, "baseline": 2400}
 POLL_S = 1.0
 
 
