@@ -89,6 +89,10 @@ def raise_for_reply(method: str, path: str, response: requests.Response) -> None
         if retry_after is None:
             retry_after = 1.0 - (time.time() % 1.0)
         raise ZoomTransientError(method, path, status, code, message, retry_after)
+    if status == 401:
+        # Still rejected after a renewal: under Zoom's "latest token only" policy another process may
+        # have replaced the token in between. Another attempt (with another renewal) settles it.
+        raise ZoomTransientError(method, path, status, code, message)
     if status >= 500:
         raise ZoomTransientError(method, path, status, code, message, parse_retry_after(response.headers.get("Retry-After")))
     raise ZoomAPIError(method, path, status, code, message or response.reason)

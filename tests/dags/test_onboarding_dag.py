@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from airflow.models.dagbag import DagBag
-from conftest import task_states, xcom_values
+
+from tests.airflow_runs import task_states, xcom_values
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 DAG_ID = "zoom_onboarding_im_groups"

@@ -1,6 +1,6 @@
 """The wave DAG end to end on the sample extract: real Airflow (``dag.test()``), the emulator over HTTP."""
 
-from conftest import run_dag, task_states, xcom_values
+from tests.airflow_runs import run_dag, task_states, xcom_values
 
 DAG_ID = "zoom_onboarding_wave"
 

@@ -100,3 +100,13 @@ def test_read_timeout_is_applied_and_retried(zoom, monkeypatch):
     zoom.configure(faults={"latency_ms": 300})
     with pytest.raises(requests.ReadTimeout):
         ZoomHook(retry_policy=RetryPolicy(max_attempts=2, backoff_base_s=0.01, backoff_max_s=0.01)).list_im_groups()
+
+
+def test_token_replaced_again_right_after_a_renewal_is_retried(zoom):
+    # Request 2 meets an invalidation, and so does its retry with the renewed token (request 3).
+    zoom.configure(token_policy="latest-only", faults={"seed": 1, "invalidate_tokens_at": [2, 3]})
+    hook = ZoomHook(retry_policy=QUICK)
+    hook.list_im_groups()
+
+    assert hook.list_im_groups() == []
+    assert zoom.state()["counters"]["tokens_issued"] == 3

@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-from test_hostile_wave import write_wave_extract
+
+from tests.waves.extracts import write_wave_extract
 
 pytestmark = pytest.mark.slow
 
