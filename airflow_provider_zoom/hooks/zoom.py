@@ -13,6 +13,14 @@ import requests
 from airflow.providers.http.hooks.http import HttpHook
 from requests_toolbelt.adapters.socket_options import TCPKeepAliveAdapter
 
+from airflow_provider_zoom.defaults import (
+    DEFAULT_API_URL,
+    DEFAULT_CONN_ID,
+    DEFAULT_CONNECT_TIMEOUT_S,
+    DEFAULT_READ_TIMEOUT_S,
+    DEFAULT_TOKEN_URL,
+    ON_CONFLICT_CHOICES,
+)
 from airflow_provider_zoom.exceptions import ZoomAPIError, ZoomGroupExistsError
 from airflow_provider_zoom.group_spec import GroupSpec
 from airflow_provider_zoom.oauth import S2SCredentials, ZoomBearerAuth
@@ -26,14 +34,9 @@ from airflow_provider_zoom.retries import (
 )
 from airflow_provider_zoom.token_cache import ProcessTokenCache, token_cache
 
-DEFAULT_API_URL = "https://api.zoom.us/v2"
-DEFAULT_TOKEN_URL = "https://zoom.us/oauth/token"
-DEFAULT_CONNECT_TIMEOUT_S = 10.0
-DEFAULT_READ_TIMEOUT_S = 30.0
 MAX_MEMBERS_PER_ADD = 10  # Swagger: POST /im/groups/{groupId}/members takes at most 10 members
 MEMBERS_PAGE_SIZE = 300  # Swagger: maximum page_size of GET /im/groups/{groupId}/members
 GROUP_NAME_IN_USE = 4132
-ON_CONFLICT_CHOICES = ("reuse", "fail")
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ class ZoomHook(HttpHook):
     """
 
     conn_name_attr = "zoom_conn_id"
-    default_conn_name = "zoom_default"
+    default_conn_name = DEFAULT_CONN_ID
     conn_type = "zoom"
     hook_name = "Zoom"
     default_host = DEFAULT_API_URL

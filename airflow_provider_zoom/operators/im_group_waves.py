@@ -16,13 +16,15 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_provider_zoom.defaults import DEFAULT_CONN_ID, ON_CONFLICT_CHOICES
 from airflow_provider_zoom.group_spec import GroupSpec, InvalidGroupSpec, validate_group_spec
-from airflow_provider_zoom.hooks.zoom import ON_CONFLICT_CHOICES, ZoomHook
 from airflow_provider_zoom.task_errors import is_permanent
 from airflow_provider_zoom.waves import describe_error, load_report, run_wave, write_report
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_provider_zoom.hooks.zoom import ZoomHook
 
 DEFAULT_MAX_WORKERS = 8
 DEFAULT_XCOM_DETAIL_LIMIT = 200
@@ -54,7 +56,7 @@ class _WaveOperator(BaseOperator):
         medium_rps: float | None = None,
         report_dir: str | None = None,
         xcom_detail_limit: int = DEFAULT_XCOM_DETAIL_LIMIT,
-        zoom_conn_id: str = ZoomHook.default_conn_name,
+        zoom_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -69,6 +71,8 @@ class _WaveOperator(BaseOperator):
         self.zoom_conn_id = zoom_conn_id
 
     def _hook(self) -> ZoomHook:
+        from airflow_provider_zoom.hooks.zoom import ZoomHook  # not at parse time: DAG files stay light
+
         hook = ZoomHook(
             zoom_conn_id=self.zoom_conn_id,
             plan=self.plan,

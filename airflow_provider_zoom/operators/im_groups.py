@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_zoom.defaults import DEFAULT_CONN_ID, ON_CONFLICT_CHOICES
 from airflow_provider_zoom.group_spec import InvalidGroupSpec, validate_group_spec
-from airflow_provider_zoom.hooks.zoom import ON_CONFLICT_CHOICES, ZoomHook
 from airflow_provider_zoom.task_errors import fail_fast_on_permanent_errors
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ class CreateIMGroupOperator(BaseOperator):
         search_by_account: bool | str | None = None,
         search_by_ma_account: bool | str | None = None,
         on_conflict: str = "reuse",
-        zoom_conn_id: str = ZoomHook.default_conn_name,
+        zoom_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -74,6 +74,8 @@ class CreateIMGroupOperator(BaseOperator):
         except InvalidGroupSpec as exc:
             # Retrying cannot fix a bad value: fail now, before anything is sent.
             raise AirflowFailException(f"{self.task_id}: {exc}") from None
+        from airflow_provider_zoom.hooks.zoom import ZoomHook  # not at parse time: DAG files stay light
+
         hook = ZoomHook(zoom_conn_id=self.zoom_conn_id)
         with fail_fast_on_permanent_errors():
             outcome = hook.create_im_group(spec, on_conflict=self.on_conflict)
@@ -105,7 +107,7 @@ class AddIMGroupMembersOperator(BaseOperator):
         group_id: str,
         emails: list[str],
         only_missing: bool = False,
-        zoom_conn_id: str = ZoomHook.default_conn_name,
+        zoom_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -117,6 +119,8 @@ class AddIMGroupMembersOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         if not self.group_id:
             raise AirflowFailException(f"{self.task_id}: no group_id to add members to")
+        from airflow_provider_zoom.hooks.zoom import ZoomHook  # not at parse time: DAG files stay light
+
         hook = ZoomHook(zoom_conn_id=self.zoom_conn_id)
         with fail_fast_on_permanent_errors():
             result = hook.add_members_by_email(self.group_id, self.emails, only_missing=self.only_missing)
