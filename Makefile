@@ -41,3 +41,18 @@ bench: install
 	$(PY) -c "import psycopg2, asyncpg" 2>/dev/null || $(PY) -m pip install --quiet --disable-pip-version-check \
 		psycopg2-binary==2.9.13 asyncpg==0.32.0
 	$(PY) -m bench.run
+
+# End-to-end on a real Airflow (README "End-to-end on a real Airflow"), not part of `make test`: scheduler, DAG
+# processor, API server, triggerer and two Celery workers on PostgreSQL + Redis (used when they answer, else
+# installed from Debian and started by the harness), and Debian's Chromium for the connection form.
+E2E_INSTALLED := $(VENV)/.installed-e2e
+
+.PHONY: e2e
+$(E2E_INSTALLED): $(INSTALLED) constraints-e2e.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -c constraints-e2e.txt \
+		-e '.[emulator,test,e2e]'
+	touch $@
+
+e2e: $(E2E_INSTALLED)
+	test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	$(PY) -m pytest -m e2e tests/e2e
