@@ -132,13 +132,45 @@ def airflow_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_child(module: str, args: Sequence[str], env: dict[str, str], timeout: float = 600) -> dict:
-    """Run ``python -m module args`` and return the JSON object its last stdout line holds."""
-    done = subprocess.run([PYTHON, "-m", module, *args], check=False, env=env, cwd=REPO, capture_output=True, text=True,
-                          timeout=timeout)
-    if done.returncode != 0:
-        raise RuntimeError(f"{module} {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-4000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def run_child(module: str, args: Sequence[str], env: dict[str, str], timeout: float | None = None) -> dict:
+    """Run ``python -m module args`` and return the JSON object its last stdout line holds.
+
+    On timeout or Ctrl-C the child gets SIGTERM first (the benchmarks then stop what they started) and
+    SIGKILL only if it is still there two minutes later.
+    """
+    proc = subprocess.Popen([PYTHON, "-m", module, *args], env=env, cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except BaseException:
+        proc.terminate()
+        try:
+            proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+        raise
+    if proc.returncode != 0:
+        raise RuntimeError(f"{module} {' '.join(args)} failed ({proc.returncode}):\n{stderr[-4000:]}")
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so that ``finally`` blocks stop the processes a benchmark started."""
+    def _raise(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _raise)
+
+
+def code_version() -> dict:
+    """The commit measured, and whether the provider or DAG files differed from it at that moment."""
+    def git(*argv: str) -> str:
+        done = subprocess.run(["git", *argv], cwd=REPO, capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+
+    return {"commit": git("rev-parse", "--short", "HEAD"),
+            "uncommitted_changes": bool(git("status", "--porcelain", "--", "airflow_provider_zoom", "dags"))}
 
 
 def machine() -> dict:

@@ -4,10 +4,11 @@ Each benchmark runs in a child process with a scratch ``AIRFLOW_HOME``; the emul
 separate process. A benchmark that fails is reported (``errors``) and the others still run; the exit
 status is then 1.
 
-    python -m bench.run [--quick] [--e2e-cohorts N] [--skip NAME]
+    python -m bench.run [--quick] [--e2e-cohorts N] [--only NAME | --skip NAME]
 
 ``--quick`` runs fewer rounds and 20 end-to-end cohorts, to try the harness out (its figures are not the
 issue's). ``--e2e-cohorts`` changes only the end-to-end cohort count (default 500, the issue's).
+``--only`` re-runs some benchmarks and keeps the other figures of the existing output file.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import REPO, airflow_env, log, machine, run_child, scratch_dir
+from bench.common import REPO, airflow_env, code_version, exit_on_sigterm, log, machine, run_child, scratch_dir
 
 RESULTS = REPO / "bench" / "results.json"
 GOAL_TEXT = {
@@ -77,9 +78,12 @@ def table(results: dict) -> str:
 
 
 def main() -> int:
+    exit_on_sigterm()
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="a smoke run: fewer rounds and cohorts")
     parser.add_argument("--skip", action="append", default=[], choices=sorted(PLAN))
+    parser.add_argument("--only", action="append", default=[], choices=sorted(PLAN),
+                        help="run only these, keeping the other figures of --output")
     parser.add_argument("--e2e-cohorts", type=int, help="cohorts of the end-to-end runs (default 500)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
@@ -90,6 +94,12 @@ def main() -> int:
     results: dict = dict.fromkeys(GOAL_TEXT)
     detail: dict = {}
     errors: dict = {}
+    if args.only and args.output.exists():
+        previous = json.loads(args.output.read_text())
+        results.update({k: previous.get(k) for k in GOAL_TEXT})
+        detail.update(previous.get("detail", {}))
+        errors.update({k: v for k, v in previous.get("errors", {}).items() if k not in args.only})
+        args.skip = [name for name in PLAN if name not in args.only]
     with scratch_dir("zoom-bench-home-") as home:
         env = airflow_env(home)
         for name, (module, full, quick, _) in PLAN.items():
@@ -97,14 +107,20 @@ def main() -> int:
                 continue
             log(f"{name}: running {module} (load average {os.getloadavg()[0]:.2f})")
             t0 = time.monotonic()
+            code = code_version()
+            for key in PLAN[name][3]:
+                results[key] = None
             try:
-                detail[name] = run_child(module, quick if args.quick else full, env, timeout=3600)
+                detail[name] = run_child(module, quick if args.quick else full, env)
             except Exception as exc:  # noqa: BLE001 - one failed benchmark must not lose the others
                 errors[name] = str(exc)[-3000:]
                 log(f"{name}: FAILED: {str(exc)[-1500:]}")
                 continue
-            detail[name]["bench_seconds"] = time.monotonic() - t0
-            detail[name]["load_average_after"] = os.getloadavg()
+            errors.pop(name, None)
+            if detail[name].get("errors"):  # a part failed (one DAG run, say); its other figures stand
+                errors[name] = detail[name]["errors"]
+            detail[name].update(bench_seconds=time.monotonic() - t0, load_average_after=os.getloadavg(),
+                                code=code, measured_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
             for key in PLAN[name][3]:
                 results[key] = detail[name].get(key)
             log(f"{name}: done in {detail[name]['bench_seconds']:.0f}s")
@@ -119,6 +135,7 @@ def main() -> int:
         "e2e_cohorts": int(PLAN["scheduler_e2e"][2 if args.quick else 1][1]),
         "machine": machine(),
         "total_runtime_s": time.monotonic() - started,
+        "benchmarks_run": [name for name in PLAN if name not in args.skip],
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "detail": detail,
         "errors": errors,
