@@ -15,7 +15,13 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.figures import record
-from tests.e2e.harness import ADMIN_USER, EMULATOR_ACCOUNT_ID, EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
+from tests.e2e.harness import (
+    ADMIN_USER,
+    EMULATOR_ACCOUNT_ID,
+    EMULATOR_CLIENT_ID,
+    EMULATOR_CLIENT_SECRET,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -149,6 +155,7 @@ def test_zoom_connection_form_saves_and_tests(stack, shots, tmp_path):
         finally:
             context.close()
 
+    wait_until("Chromium to exit", lambda: not _processes_using(tmp_path / "chromium-profile"), 15, interval=0.2)
     assert test_replies and test_replies[-1]["status"] == 200 and json.loads(test_replies[-1]["body"])["status"]
     saved = stack.api_get(f"connections/{CONN_ID}")
     extra = json.loads(saved["extra"])
@@ -159,6 +166,18 @@ def test_zoom_connection_form_saves_and_tests(stack, shots, tmp_path):
     )
     assert extra["account_id"] == EMULATOR_ACCOUNT_ID
     record("connection_form_screenshots", str(shots))
+
+
+def _processes_using(profile: Path) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if str(profile).encode() in (entry / "cmdline").read_bytes():
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
 
 
 def _portless_test_bug(replies: list[dict]) -> bool:
