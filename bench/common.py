@@ -135,13 +135,12 @@ def airflow_env(home: Path, **extra: str) -> dict[str, str]:
 def run_child(module: str, args: Sequence[str], env: dict[str, str], timeout: float | None = None) -> dict:
     """Run ``python -m module args`` and return the JSON object its last stdout line holds.
 
-    On timeout or Ctrl-C the child gets SIGTERM first (the benchmarks then stop what they started) and
-    SIGKILL only if it is still there two minutes later.
+    The child's stderr (its progress lines) goes to ours. On timeout or Ctrl-C the child gets SIGTERM first
+    (the benchmarks then stop what they started) and SIGKILL only if it is still there two minutes later.
     """
-    proc = subprocess.Popen([PYTHON, "-m", module, *args], env=env, cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([PYTHON, "-m", module, *args], env=env, cwd=REPO, stdout=subprocess.PIPE, text=True)
     try:
-        stdout, stderr = proc.communicate(timeout=timeout)
+        stdout, _ = proc.communicate(timeout=timeout)
     except BaseException:
         proc.terminate()
         try:
@@ -151,7 +150,7 @@ def run_child(module: str, args: Sequence[str], env: dict[str, str], timeout: fl
             proc.communicate()
         raise
     if proc.returncode != 0:
-        raise RuntimeError(f"{module} {' '.join(args)} failed ({proc.returncode}):\n{stderr[-4000:]}")
+        raise RuntimeError(f"{module} {' '.join(args)} failed with exit status {proc.returncode} (its log is above)")
     return json.loads(stdout.strip().splitlines()[-1])
 
 
