@@ -10,6 +10,7 @@ import base64
 import json
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,7 @@ def test_zoom_connection_form_saves_and_tests(stack, shots, tmp_path):
     from playwright.sync_api import sync_playwright
 
     shots.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
     test_replies: list[dict] = []
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
@@ -165,6 +167,7 @@ def test_zoom_connection_form_saves_and_tests(stack, shots, tmp_path):
         EMULATOR_CLIENT_ID,
     )
     assert extra["account_id"] == EMULATOR_ACCOUNT_ID
+    record("connection_form_wall_s", round(time.monotonic() - started, 1))
     record("connection_form_screenshots", str(shots))
 
 
