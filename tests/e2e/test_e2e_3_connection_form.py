@@ -117,8 +117,8 @@ def test_zoom_connection_form_saves_and_tests(stack, shots, tmp_path):
             page.get_by_role("combobox", name="Connection Type").fill("Zoom")
             page.get_by_role("option", name="Zoom", exact=True).click()
 
-            for label in STANDARD_LABELS:
-                assert field(page, label).is_visible(), f"no visible field labelled {label!r}"
+            for label in STANDARD_LABELS:  # the form of the type renders once its metadata has arrived
+                field(page, label).wait_for(state="visible")
             field(page, "API base URL").fill(f"{stack.emulator_url}/v2")
             field(page, "Client ID").fill(EMULATOR_CLIENT_ID)
             field(page, "Client Secret").fill(EMULATOR_CLIENT_SECRET)
