@@ -1,10 +1,13 @@
 """(1) Client overhead: N creates through ``ZoomHook.create_im_group`` vs a bare ``requests.Session`` loop.
 
 Both send the same multipart body, one at a time, to the emulator (a separate process, no rate limit, fresh
-account before every loop). Each loop includes its own token fetch (one each). Rounds alternate which loop
-goes first; the figure is median(hook) / median(raw). ``--profile`` adds a cProfile of one hook loop.
+account before every loop). Each loop includes its own token fetch (one each). A round is one hook loop and
+one bare loop back to back (alternating which goes first); the figure is the median over rounds of
+hook / bare, so that both loops of a ratio ran under the same background load of a shared machine (the
+ratio of the medians and of the fastest loops are reported too). ``--profile`` adds a cProfile of one
+hook loop and one bare loop, and where they differ.
 
-    python -m bench.client_overhead --creates 300 --rounds 5 [--profile]
+    python -m bench.client_overhead --creates 500 --rounds 11 [--profile]
 """
 
 from __future__ import annotations
@@ -68,18 +71,39 @@ def _checked(emulator: Emulator, n: int) -> None:
         raise RuntimeError(f"expected {n} creates, the emulator saw {statuses} and {len(state['groups'])} groups")
 
 
-def profile_hook(emulator: Emulator, specs, cache_dir: Path, top: int = 25) -> dict:
-    """Where a hook loop spends its time: cProfile's top functions by own time and by cumulative time."""
-    emulator.reset()
+def _profile(loop) -> cProfile.Profile:
     profiler = cProfile.Profile()
     profiler.enable()
-    hook_loop(emulator, specs, cache_dir)
+    loop()
     profiler.disable()
-    out = {}
+    return profiler
+
+
+def profile_hook(emulator: Emulator, specs, cache_dir: Path, top: int = 25) -> dict:
+    """Where the hook's extra time goes: cProfile of a hook loop and of a bare loop, and their difference.
+
+    ``extra_by_function`` lists the functions whose own time (tottime, ms) is larger in the hook loop than
+    in the bare loop, largest first: the hook's overhead by where it is spent.
+    """
+    emulator.reset()
+    hook = _profile(lambda: hook_loop(emulator, specs, cache_dir))
+    emulator.reset()
+    raw = _profile(lambda: raw_loop(emulator, specs))
+    out: dict = {"hook_total_s": pstats.Stats(hook).total_tt, "raw_total_s": pstats.Stats(raw).total_tt}
     for key in ("tottime", "cumulative"):
         buffer = io.StringIO()
-        pstats.Stats(profiler, stream=buffer).strip_dirs().sort_stats(key).print_stats(top)
-        out[key] = buffer.getvalue()
+        pstats.Stats(hook, stream=buffer).strip_dirs().sort_stats(key).print_stats(top)
+        out[f"hook_{key}"] = buffer.getvalue()
+
+    def own_time(profiler: cProfile.Profile) -> dict[str, tuple[float, int]]:
+        return {f"{Path(file).name}:{line}({name})": (tt, nc)
+                for (file, line, name), (_, nc, tt, _, _) in pstats.Stats(profiler).stats.items()}
+
+    hook_own, raw_own = own_time(hook), own_time(raw)
+    extra = sorted(((tt - raw_own.get(fn, (0.0, 0))[0], fn, nc, raw_own.get(fn, (0.0, 0))[1])
+                    for fn, (tt, nc) in hook_own.items()), reverse=True)[:top]
+    out["extra_by_function"] = [{"function": fn, "extra_ms": round(1000 * d, 2), "calls_hook": nc, "calls_raw": rc}
+                                for d, fn, nc, rc in extra]
     return out
 
 
@@ -109,7 +133,9 @@ def measure(creates: int, rounds: int, profile: bool) -> dict:
             "raw_median_s": median(raw_s),
             "hook_ms_per_create": 1000 * median(hook_s) / creates,
             "raw_ms_per_create": 1000 * median(raw_s) / creates,
-            "client_overhead_ratio": median(hook_s) / median(raw_s),
+            "round_ratios": [h / r for h, r in zip(hook_s, raw_s, strict=True)],
+            "client_overhead_ratio": median([h / r for h, r in zip(hook_s, raw_s, strict=True)]),
+            "ratio_of_medians": median(hook_s) / median(raw_s),
             "ratio_of_minimums": min(hook_s) / min(raw_s),
         }
         if profile:
