@@ -17,8 +17,6 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, TypeVar
 
-import requests
-
 from airflow_provider_zoom.exceptions import ZoomError, ZoomRateLimitError
 
 T = TypeVar("T")
@@ -62,6 +60,8 @@ def run_wave(
     A daily-limit error stops the wave: the calls not yet started are reported with that error
     rather than sent, since each would meet the same 429 until midnight UTC.
     """
+    import requests  # here, not at module level: DAG files that use the wave operators parse without it
+
     items = list(items)
     progress = Progress(label, len(items), log)
     stop: list[BaseException] = []
