@@ -6,6 +6,7 @@ before Zoom's ``expires_in`` so that a token never dies in the middle of a call.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ class S2SCredentials:
     client_secret: str
     account_id: str
 
-    @property
+    @functools.cached_property  # computed once: it is read on every request
     def cache_key(self) -> tuple[str, str, str, str]:
         """Identifies the credentials; a changed secret gets its own tokens (a fingerprint, not the secret)."""
         fingerprint = hashlib.sha256(self.client_secret.encode()).hexdigest()[:16]
