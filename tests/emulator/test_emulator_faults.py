@@ -64,7 +64,10 @@ def test_reset_fault_drops_the_connection_without_a_response(emulator: EmulatorS
     configure(emulator, faults={"reset": 1.0})
     with pytest.raises(requests.ConnectionError) as info:
         api.post("/im/groups", files={"name": (None, "Dropped")})
-    assert "Remote end closed connection without response" in str(info.value)
+    # The kernel reports the drop either as a close before any byte or as a reset, depending on timing.
+    assert any(
+        text in str(info.value) for text in ("Remote end closed connection without response", "Connection reset by peer")
+    )
     configure(emulator, faults={})
     assert api.get("/im/groups").json()["groups"] == []
     state = emulator_state(emulator)
