@@ -45,9 +45,10 @@ def report(results: dict) -> str:
                      f"member call per cohort at 60/s {e.get('floor_with_members_s', float('nan')):.2f} s.")
     if "dag_parse" in d:
         p = d["dag_parse"]
-        parts = [f"`{name}` {f['parse_median_s'] * 1000:.0f} ms ({f['parse_ratio_vs_empty']:.1f}x; whole process "
-                 f"{f['process_ratio_vs_empty']:.2f}x)" for name, f in p["files"].items()]
-        lines.append(f"- Parse + serialize, median of {p['runs']} fresh processes: " + ", ".join(parts) + ".")
+        parts = [f"`{name}` {f['airflow_parse_median_s'] * 1000:.0f} ms ({f['airflow_parse_ratio_vs_empty']:.2f}x; "
+                 f"child part {f['child_parse_median_s'] * 1000:.0f} ms)" for name, f in p["files"].items()]
+        lines.append(f"- Parse duration recorded by Airflow's DAG processor, median of {p['runs']} runs: "
+                     + ", ".join(parts) + ".")
     if "wave_memory" in d:
         w = d["wave_memory"]
         lines.append(f"- 10k wave: peak RSS {w['wave_10k_peak_rss_mib']:.0f} MiB, of which "
