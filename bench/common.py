@@ -14,9 +14,8 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Self
 
-import requests
+from airflow_provider_zoom.emulator.process import EmulatorProcess, stop_process
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -34,73 +33,20 @@ def median(values: Sequence[float]) -> float:
 
 def stop_group(proc: subprocess.Popen, timeout: float = STOP_TIMEOUT_S) -> None:
     """SIGTERM the process group ``proc`` leads (started with ``start_new_session``), SIGKILL what stays."""
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            pass
-    # Children (task processes) may outlive their leader: kill whatever is left of the group.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout)
+    stop_process(proc, group=True, timeout=timeout)
 
 
-class Emulator:
-    """``python -m airflow_provider_zoom.emulator`` in its own process (and process group), on a free port."""
+class Emulator(EmulatorProcess):
+    """The benchmarks' emulator: its own process (and process group) on a free port, with the bench's OAuth app.
+
+    A separate process, so that its CPU and memory are not counted as the provider's.
+    """
 
     def __init__(self, *args: str, log_path: Path | None = None):
-        self.args = list(args)
-        self.log_path = log_path
-        self.proc: subprocess.Popen | None = None
-        self.url = ""
-
-    def start(self) -> Self:
-        stderr = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [PYTHON, "-m", "airflow_provider_zoom.emulator", "--port", "0", "--client-id", CLIENT_ID,
-             "--client-secret", CLIENT_SECRET, "--account-id", ACCOUNT_ID, *self.args],
-            stdout=subprocess.PIPE, stderr=stderr, text=True, start_new_session=True, cwd=REPO,
+        super().__init__(
+            *args, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, account_id=ACCOUNT_ID, log_path=log_path,
+            new_session=True, cwd=REPO, stop_timeout=STOP_TIMEOUT_S,
         )
-        line = self.proc.stdout.readline()
-        if "listening on" not in line:
-            self.stop()
-            raise RuntimeError(f"the emulator did not start: {line!r}")
-        self.url = line.rsplit(" ", 1)[-1].strip()
-        return self
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            stop_group(self.proc)
-            self.proc = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    @property
-    def api_url(self) -> str:
-        return f"{self.url}/v2"
-
-    @property
-    def token_url(self) -> str:
-        return f"{self.url}/oauth/token"
-
-    def reset(self) -> None:
-        requests.post(f"{self.url}/_emulator/reset", json={"keep_config": True}, timeout=30).raise_for_status()
-
-    def state(self) -> dict:
-        return requests.get(f"{self.url}/_emulator/state", timeout=60).json()
-
-    def connection_json(self, **extra: str) -> str:
-        return json.dumps({
-            "conn_type": "zoom", "host": self.api_url, "login": CLIENT_ID, "password": CLIENT_SECRET,
-            "extra": {"account_id": ACCOUNT_ID, "oauth_token_url": self.token_url, **extra},
-        })
 
 
 def status_counts(state: dict) -> dict[str, int]:

@@ -101,7 +101,7 @@ class Stack:
             AIRFLOW__API__PORT=str(self.port),
             AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{self.port}/execution/",
             AIRFLOW__API_AUTH__JWT_SECRET=secrets.token_hex(32),
-            AIRFLOW_CONN_ZOOM_DEFAULT=self.emulator.connection_json(),
+            AIRFLOW_CONN_ZOOM_DEFAULT=self.emulator.connection_uri_json(),
             AIRFLOW_CONN_ZOOM_API_HTTP=json.dumps({"conn_type": "http", "host": self.emulator.api_url}),
             AIRFLOW_CONN_ZOOM_OAUTH=json.dumps({
                 "conn_type": "http", "host": self.emulator.token_url, "login": CLIENT_ID,

@@ -15,11 +15,10 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from datetime import date, timedelta
 from pathlib import Path
-from urllib.error import URLError
-from urllib.request import urlopen
+
+from airflow_provider_zoom.emulator.process import EmulatorProcess, EmulatorStartError
 
 REPO = Path(__file__).resolve().parent.parent
 AIRFLOW_HOME = REPO / ".airflow"
@@ -42,20 +41,18 @@ def main() -> int:
     if args.fresh:
         state_file.unlink(missing_ok=True)
     env = airflow_env()
-    airflow_log = (DEMO_DIR / "airflow.log").open("w")
+    airflow_log_path = DEMO_DIR / "airflow.log"
+    airflow_log_path.write_bytes(b"")
+    # Append mode, like the emulator's own handle on this file: each write lands at the end, none overwrites.
+    airflow_log = airflow_log_path.open("a")
     run([sys.executable, "-m", "airflow", "db", "migrate"], env, airflow_log)
     # The wave DAG's Zoom tasks share one account's budget through this pool (see README).
     run([sys.executable, "-m", "airflow", "pools", "set", "zoom_api", "4", "Zoom API budget"], env, airflow_log)
 
-    port = args.port if port_is_free(args.port) else free_port()
-    emulator = start_emulator(port, state_file, airflow_log)
+    emulator = start_emulator(args.port, state_file, airflow_log_path)
     try:
-        base = f"http://127.0.0.1:{port}"
-        env["AIRFLOW_CONN_ZOOM_DEFAULT"] = json.dumps({
-            "conn_type": "zoom", "host": f"{base}/v2", "login": CLIENT_ID, "password": CLIENT_SECRET,
-            "extra": {"account_id": ACCOUNT_ID, "oauth_token_url": f"{base}/oauth/token"},
-        })
-        print(f"Zoom emulator on {base} (state {state_file.relative_to(REPO)}); Airflow log {airflow_log.name}")
+        env["AIRFLOW_CONN_ZOOM_DEFAULT"] = emulator.connection_uri_json()
+        print(f"Zoom emulator on {emulator.url} (state {state_file.relative_to(REPO)}); Airflow log {airflow_log.name}")
         first, last = extract_date_range(args.extract)
         conf = json.dumps({"hr_extract_path": str(args.extract.resolve())})
         days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
@@ -66,8 +63,7 @@ def main() -> int:
             if run(cmd, env, airflow_log, check=False).returncode:
                 failed_days.add(day)
     finally:
-        emulator.terminate()
-        emulator.wait(timeout=10)
+        emulator.stop()
     totals = {"created": 0, "exists": 0, "failed": 0, "members_added": 0}
     summaries = read_summaries(env, days)
     for day in days:
@@ -143,35 +139,24 @@ print(json.dumps(found))
         sys.exit(f"could not read the runs' summaries from the demo DB: {out.stderr[-500:]}")
 
 
-def start_emulator(port: int, state_file: Path, log) -> subprocess.Popen:
-    cmd = [
-        sys.executable, "-m", "airflow_provider_zoom.emulator", "--host", "127.0.0.1", "--port", str(port),
-        "--state-file", str(state_file), "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET,
-        "--account-id", ACCOUNT_ID,
-    ]
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"the Zoom emulator exited with code {proc.returncode}; see {log.name}")
-        try:
-            with urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
-                return proc
-        except (URLError, OSError):
-            time.sleep(0.1)
-    proc.kill()
-    sys.exit(f"the Zoom emulator did not answer on port {port} within 20 s")
+def start_emulator(port: int, state_file: Path, log_path: Path) -> EmulatorProcess:
+    """The emulator on ``port`` if that is free, else on one it picks, keeping its account in ``state_file``.
+
+    A failed start ends the demo with the emulator's own complaint, not a traceback.
+    """
+    emulator = EmulatorProcess(
+        "--state-file", str(state_file), port=port if port_is_free(port) else 0, client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET, account_id=ACCOUNT_ID, log_path=log_path, cwd=REPO, start_timeout=20,
+    )
+    try:
+        return emulator.start()
+    except EmulatorStartError as exc:
+        sys.exit(str(exc))
 
 
 def port_is_free(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) != 0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 if __name__ == "__main__":

@@ -2,12 +2,26 @@
 
 The demo and every test talk to it over HTTP on loopback, so the provider is exercised exactly as it would
 be against api.zoom.us. The state and rules live in :class:`ZoomBackend`; ``app.py`` only translates HTTP.
-Run ``python -m airflow_provider_zoom.emulator --help`` for the CLI, or use :class:`EmulatorServer` in-process.
-Needs the ``emulator`` extra (uvicorn, starlette via fastapi, python-multipart).
+Run ``python -m airflow_provider_zoom.emulator --help`` for the CLI, :class:`EmulatorProcess` to run that CLI
+as a subprocess, or :class:`EmulatorServer` in-process. Needs the ``emulator`` extra (uvicorn, starlette via
+fastapi, python-multipart) wherever the emulator itself runs.
 """
+
+from typing import Any
 
 from .backend import ZoomBackend
 from .faults import FaultConfig
-from .server import EmulatorServer
+from .process import EmulatorProcess, EmulatorStartError
 
-__all__ = ["EmulatorServer", "FaultConfig", "ZoomBackend"]
+__all__ = ["EmulatorProcess", "EmulatorServer", "EmulatorStartError", "FaultConfig", "ZoomBackend"]
+
+
+def __getattr__(name: str) -> Any:
+    # EmulatorServer brings uvicorn and starlette (about 7 MiB): imported on first use, so that a program that
+    # only starts the emulator as a process (a benchmark measuring its own memory, say) does not carry them.
+    if name == "EmulatorServer":
+        from .server import EmulatorServer
+
+        globals()[name] = EmulatorServer
+        return EmulatorServer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -21,6 +21,8 @@ import sys
 from types import FrameType
 
 from .backend import DEFAULT_ACCOUNT_ID, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, TOKEN_POLICIES, ZoomBackend
+from .handle import base_url
+from .process import LISTENING
 from .ratelimit import PLANS
 from .server import bind_socket, build_server
 
@@ -125,11 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1
-    host, port = sock.getsockname()[:2]
-    url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-    server = build_server(
-        backend, sock, lambda: print(f"Zoom emulator listening on {url}", flush=True), log_level=args.log_level
-    )
+    url = base_url(*sock.getsockname()[:2])
+    server = build_server(backend, sock, lambda: print(f"{LISTENING}{url}", flush=True), log_level=args.log_level)
     # uvicorn turns SIGTERM/SIGINT into a graceful shutdown and then re-raises the signal against the
     # previous handler; this one turns that into a normal exit instead of a kill or a KeyboardInterrupt.
     for signum in (signal.SIGTERM, signal.SIGINT):

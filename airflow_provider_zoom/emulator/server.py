@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 import time
 from collections.abc import Callable
-from types import TracebackType
 from typing import Any, Self
 
 import requests
@@ -15,6 +13,7 @@ import uvicorn
 
 from .app import create_app
 from .backend import ZoomBackend
+from .handle import EmulatorHandle, base_url
 
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
@@ -67,8 +66,8 @@ def build_server(
     return NotifyingServer(config, on_started)
 
 
-class EmulatorServer:
-    """The emulator on ``127.0.0.1`` and a free port, in a background thread, for tests and the demo.
+class EmulatorServer(EmulatorHandle):
+    """The emulator on ``127.0.0.1`` and a free port, in a background thread, for tests.
 
     Keyword arguments are :class:`ZoomBackend`'s (``client_id``, ``client_secret``, ``account_id``,
     ``state_file``, ``plan``, ``light_rps``, ``medium_rps``, ``light_daily``, ``medium_daily``,
@@ -79,40 +78,23 @@ class EmulatorServer:
     """
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning", **settings: Any):
-        self.backend = ZoomBackend(**settings)
+        backend = self.backend = ZoomBackend(**settings)
+        self.client_id, self.client_secret, self.account_id = (
+            backend.client_id,
+            backend.client_secret,
+            backend.account_id,
+        )
         self._host, self._port, self._log_level = host, port, log_level
         self._server: NotifyingServer | None = None
         self._thread: threading.Thread | None = None
         self.url = ""
-
-    @property
-    def api_url(self) -> str:
-        return f"{self.url}/v2"
-
-    @property
-    def token_url(self) -> str:
-        return f"{self.url}/oauth/token"
-
-    def connection_uri_json(self) -> str:
-        """The value for ``AIRFLOW_CONN_ZOOM_DEFAULT`` (Airflow's JSON connection format)."""
-        return json.dumps(
-            {
-                "conn_type": "zoom",
-                "host": self.api_url,
-                "login": self.backend.client_id,
-                "password": self.backend.client_secret,
-                "extra": {"account_id": self.backend.account_id, "oauth_token_url": self.token_url},
-            },
-            separators=(",", ":"),
-        )
 
     def start(self) -> Self:
         if self._thread is not None:
             raise RuntimeError("EmulatorServer already started")
         sock = bind_socket(self._host, self._port)
         port = sock.getsockname()[1]
-        host = f"[{self._host}]" if ":" in self._host else self._host
-        self.url = f"http://{host}:{port}"
+        self.url = base_url(self._host, port)
         started = threading.Event()
         self._server = build_server(self.backend, sock, started.set, log_level=self._log_level, configure_logging=False)
         self._thread = threading.Thread(
@@ -137,11 +119,3 @@ class EmulatorServer:
             self._server.force_exit = True
             self._thread.join(STOP_TIMEOUT)
         self._server = self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.stop()

@@ -29,7 +29,6 @@ import contextlib
 import datetime
 import json
 import os
-import re
 import secrets
 import signal
 import socket
@@ -43,6 +42,7 @@ from typing import Any
 
 import requests
 
+from airflow_provider_zoom.emulator.process import EmulatorProcess
 from tests.e2e.services import PostgresDatabase, RedisDatabase, ensure_postgres, ensure_redis
 
 REPO = Path(__file__).resolve().parents[2]
@@ -138,6 +138,7 @@ class Stack:
         self.admin_password = secrets.token_urlsafe(12)
         self.api_port = free_port()
         self.api_url = f"http://127.0.0.1:{self.api_port}"
+        self.emulator: EmulatorProcess | None = None
         self.emulator_url = ""
         self._api: requests.Session | None = None
         self._stopped = False
@@ -214,6 +215,8 @@ class Stack:
             component.signal_group(signal.SIGKILL)  # whatever of the group is left, e.g. pool children
             with contextlib.suppress(subprocess.TimeoutExpired):
                 component.popen.wait(5)
+        if self.emulator is not None:
+            self.emulator.stop()  # its process group is gone by now: this closes its pipe and log
         self._kill_marked_processes()
         if self.db is not None:
             with contextlib.suppress(Exception):
@@ -259,55 +262,30 @@ class Stack:
         return env
 
     def _start_emulator(self) -> None:
-        component = Component(
-            "emulator",
-            [
-                sys.executable,
-                "-m",
-                "airflow_provider_zoom.emulator",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--plan",
-                "pro",
-                "--token-policy",
-                "latest-only",
-                "--seed",
-                "5",
-                "--client-id",
-                EMULATOR_CLIENT_ID,
-                "--client-secret",
-                EMULATOR_CLIENT_SECRET,
-                "--account-id",
-                EMULATOR_ACCOUNT_ID,
-                "--state-file",
-                str(self.home / "zoom_state.json"),
-            ],
-            self._base_env(),
-            self.logs / "emulator.log",
+        """The emulator, registered as a component so that ``stop()`` and ``log_tails()`` treat it like the rest."""
+        env = self._base_env()
+        self.emulator = EmulatorProcess(
+            "--plan",
+            "pro",
+            "--token-policy",
+            "latest-only",
+            "--seed",
+            "5",
+            "--state-file",
+            str(self.home / "zoom_state.json"),
+            client_id=EMULATOR_CLIENT_ID,
+            client_secret=EMULATOR_CLIENT_SECRET,
+            account_id=EMULATOR_ACCOUNT_ID,
+            log_path=self.logs / "emulator.log",
+            new_session=True,
+            env=env,
+            cwd=REPO,
         )
-        self.components["emulator"] = component
-        component.start()
-
-        def listening() -> str | None:
-            if not component.alive():
-                raise RuntimeError(f"the emulator exited:\n{component.tail()}")
-            match = re.search(r"Zoom emulator listening on (http://\S+)", component.log_text())
-            return match.group(1) if match else None
-
-        self.emulator_url = wait_until("the Zoom emulator", listening, 30, interval=0.2)
-
-    def connection_json(self) -> str:
-        return json.dumps(
-            {
-                "conn_type": "zoom",
-                "host": f"{self.emulator_url}/v2",
-                "login": EMULATOR_CLIENT_ID,
-                "password": EMULATOR_CLIENT_SECRET,
-                "extra": {"account_id": EMULATOR_ACCOUNT_ID, "oauth_token_url": f"{self.emulator_url}/oauth/token"},
-            }
+        self.emulator.start()
+        self.components["emulator"] = Component(
+            "emulator", self.emulator.argv, env, self.emulator.log_path, popen=self.emulator.proc
         )
+        self.emulator_url = self.emulator.url
 
     def _airflow_env(self) -> dict[str, str]:
         from cryptography.fernet import Fernet
@@ -320,7 +298,7 @@ class Stack:
                     [str(Path(__file__).parent / "clock"), str(Path(__file__).parent), str(REPO)]
                 ),
                 "AIRFLOW_HOME": str(self.home),
-                "AIRFLOW_CONN_ZOOM_DEFAULT": self.connection_json(),
+                "AIRFLOW_CONN_ZOOM_DEFAULT": self.emulator.connection_uri_json(),
                 "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
                 "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
                 "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
@@ -443,7 +421,7 @@ class Stack:
                 return items
 
     def zoom_state(self) -> dict:
-        return requests.get(f"{self.emulator_url}/_emulator/state", timeout=10).json()
+        return self.emulator.state(timeout=10)
 
     def zoom_groups(self) -> dict[str, list[str]]:
         return {g["name"]: sorted(m["email"] for m in g.get("members", [])) for g in self.zoom_state()["groups"]}
