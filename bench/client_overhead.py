@@ -24,7 +24,7 @@ from pathlib import Path
 
 import requests
 
-from bench.common import ACCOUNT_ID, CLIENT_ID, CLIENT_SECRET, Emulator, median, status_counts
+from bench.common import ACCOUNT_ID, CLIENT_ID, CLIENT_SECRET, Emulator, exit_on_sigterm, median, status_counts
 
 CONN_ID = "bench_zoom"
 
@@ -153,4 +153,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    exit_on_sigterm()
     main()

@@ -34,7 +34,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bench.common import PYTHON, REPO, airflow_env, log, median
+from bench.common import PYTHON, REPO, airflow_env, exit_on_sigterm, log, median
 
 SAMPLE_DAGS = {
     "zoom_onboarding_im_groups": REPO / "dags" / "zoom_onboarding_im_groups.py",
@@ -207,4 +207,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    exit_on_sigterm()
     main()

@@ -38,7 +38,8 @@ def report(results: dict) -> str:
                            ("baseline", "(c) HttpOperator baseline")):
             if key in e["runs"]:
                 r = e["runs"][key]
-                lines.append(f"- {label} `{r['dag_id']}`: {r['wall_s']:.1f} s DAG run, {r['task_instances']} task "
+                runs = f" (median of {r['runs']})" if r.get("runs", 1) > 1 else ""
+                lines.append(f"- {label} `{r['dag_id']}`: {r['wall_s']:.1f} s DAG run{runs}, {r['task_instances']} task "
                              f"instances, {r['api_requests']} Zoom API calls, {r['tokens_issued']} tokens, "
                              f"{r['status_429']} 429s.")
         lines.append(f"- Floors for {e['cohorts']} cohorts: creates at 80/s {e['floor_s']:.2f} s; creates plus one "

@@ -16,7 +16,7 @@ import resource
 import tempfile
 from pathlib import Path
 
-from bench.common import Emulator
+from bench.common import Emulator, exit_on_sigterm
 
 
 def _peak_mib() -> float:
@@ -54,4 +54,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    exit_on_sigterm()
     main()

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import Emulator, median, status_counts
+from bench.common import Emulator, exit_on_sigterm, median, status_counts
 
 CONN_ID = "bench_zoom"
 BUSINESS_LIGHT_RPS = 80
@@ -93,4 +93,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    exit_on_sigterm()
     main()
