@@ -23,6 +23,7 @@ from airflow_provider_zoom.defaults import (
 )
 from airflow_provider_zoom.exceptions import ZoomAPIError, ZoomGroupExistsError
 from airflow_provider_zoom.group_spec import GroupSpec
+from airflow_provider_zoom.http_session import EnvironmentOnceSession
 from airflow_provider_zoom.oauth import S2SCredentials, ZoomBearerAuth
 from airflow_provider_zoom.rate_limit import Pacer, RateLimits, category_of, shared_pacer
 from airflow_provider_zoom.retries import (
@@ -189,7 +190,7 @@ class ZoomHook(HttpHook):
     def _session(self) -> requests.Session:
         conn = self._connection
         self._set_base_url(conn)
-        session = requests.Session()
+        session = EnvironmentOnceSession()
         # Never HttpHook's Basic auth with login/password: the secret goes to the token endpoint only.
         session.auth = ZoomBearerAuth(self.credentials, session, self.timeout, self.token_cache)
         session.proxies = self._extra("proxies", {}) or {}
