@@ -176,3 +176,22 @@ def test_connection_refused_is_reported_after_retries(monkeypatch, zoom):
     _set_connection(monkeypatch, zoom, host="http://127.0.0.1:9/v2")
     with pytest.raises(requests.ConnectionError):
         ZoomHook(retry_policy=FAST_RETRIES).request("GET", "im/groups")
+
+
+def test_proxy_environment_applies_to_the_hooks_calls(zoom, monkeypatch):
+    """The hook reads the proxy environment once per host, but reads it: HTTP_PROXY is used, NO_PROXY bypasses."""
+    import socket
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "ALL_PROXY",
+                 "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with socket.socket() as sock:  # a loopback port nothing listens on: a "proxy" that refuses everything
+        sock.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{sock.getsockname()[1]}")
+    with pytest.raises(ZoomAuthError, match="token endpoint .*: ProxyError"):
+        ZoomHook(retry_policy=FAST_RETRIES).list_im_groups()
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # from here on the test's own state() calls get through too
+    assert zoom.state()["counters"]["tokens_issued"] == 0  # nothing reached Zoom, not even the token request
+    ZoomHook(retry_policy=FAST_RETRIES).create_im_group(validate_group_spec("Behind a proxy"))
+    assert [g["name"] for g in zoom.state()["groups"]] == ["Behind a proxy"]
