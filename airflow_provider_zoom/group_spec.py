@@ -7,6 +7,8 @@ worse, a group created under a name nobody meant.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,10 +67,64 @@ def parse_bool(field: str, value: Any) -> bool | None:
     raise InvalidGroupSpec(field, value, "expected a boolean (true/false, 1/0, yes/no)")
 
 
+# Invisible characters that carry no meaning in a group name: dropped, so "Sales" and "Sa<ZWSP>les" are one group.
+_DROPPED = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad\u180e"))
+# Joiners shape some scripts (Persian, Indic, emoji) and stay in the shown name, but not in its identity.
+_JOINERS = dict.fromkeys(map(ord, "\u200c\u200d"))
+# Characters that reorder or hide text: a name holding one can look like another name. Refused.
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_group_name(name: str) -> str:
+    """The name as it is sent and shown: NFKC, harmless invisibles dropped, any run of spaces one space.
+
+    NFKC turns look-alike forms into one (a no-break or ideographic space into a space, full-width
+    letters into ASCII). Control characters, bidi controls and other invisible format characters
+    would make two different names look the same: they raise ``InvalidGroupSpec`` naming the
+    character and its position (1-based, in the name as given).
+    """
+    interior = _interior(name)
+    for index, char in enumerate(name):
+        category = unicodedata.category(char)
+        if char in _BIDI:
+            problem = "bidi control"
+        elif category == "Cc" and (index in interior or not char.isspace()):
+            problem = "control character"  # a tab or line break around the name is trimmed; inside, refused
+        elif category in ("Cf", "Co", "Cs", "Cn") and ord(char) not in _DROPPED and ord(char) not in _JOINERS:
+            problem = "invisible or unassigned character"
+        else:
+            continue
+        raise InvalidGroupSpec(
+            "name", name, f"contains a {problem} {_describe(char)} at position {index + 1}; remove it"
+        )
+    text = unicodedata.normalize("NFKC", name.translate(_DROPPED))
+    return _SPACES.sub(" ", text).strip()
+
+
+def group_key(name: str) -> str:
+    """A group's identity: two names with the same key are one group (Zoom compares names regardless of case).
+
+    Never raises, so that names read back from Zoom (made by anyone) can be indexed too.
+    """
+    text = unicodedata.normalize("NFKC", str(name).translate(_DROPPED).translate(_JOINERS))
+    return _SPACES.sub(" ", text).strip().casefold()
+
+
+def _interior(name: str) -> range:
+    """Indexes between the first and last non-whitespace characters: a tab or line break there is refused."""
+    stripped_left = len(name) - len(name.lstrip())
+    return range(stripped_left, len(name.rstrip()))
+
+
+def _describe(char: str) -> str:
+    return f"U+{ord(char):04X} {unicodedata.name(char, 'unnamed')}"
+
+
 def validate_group_name(name: Any) -> str:
     if not isinstance(name, str):
         raise InvalidGroupSpec("name", name, "must be a string")
-    trimmed = name.strip()
+    trimmed = normalize_group_name(name)
     if not trimmed:
         raise InvalidGroupSpec("name", name, "must not be empty")
     if len(trimmed) > MAX_GROUP_NAME_LENGTH:
