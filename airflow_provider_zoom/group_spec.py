@@ -118,7 +118,8 @@ def _interior(name: str) -> range:
 
 
 def _describe(char: str) -> str:
-    return f"U+{ord(char):04X} {unicodedata.name(char, 'unnamed')}"
+    names = {"\t": "TAB", "\n": "LINE FEED", "\r": "CARRIAGE RETURN"}
+    return f"U+{ord(char):04X} {names.get(char) or unicodedata.name(char, 'CONTROL')}"
 
 
 def validate_group_name(name: Any) -> str:
