@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import DropConnection, OAuthError, ZoomError, group_not_found, validation_error
+from .errors import DropConnection, EmulatedZoomError, OAuthError, group_not_found, validation_error
 from .faults import FAULT_KINDS, FaultConfig, FaultInjector
 from .persistence import load_state, save_state
 from .ratelimit import LIMIT_KEYS, PLANS, Category, Exceeded, RateLimiter
@@ -179,7 +179,7 @@ class ZoomBackend:
         self._faults = FaultInjector(FaultConfig(), seed)
         try:
             self.update_config(self._initial_config)
-        except ZoomError as exc:
+        except EmulatedZoomError as exc:
             raise ValueError("; ".join(error["message"] for error in exc.errors or ())) from None
         if self.state_file is not None:
             self._load(self.state_file)
@@ -368,7 +368,7 @@ class ZoomBackend:
     def admit(self, category: Category, authorization: str | None) -> None:
         """Token invalidation schedule, bearer check, rate limits and injected faults, in that order.
 
-        Returns normally when the handler may run; raises :class:`ZoomError` or :class:`DropConnection`.
+        Returns normally when the handler may run; raises :class:`EmulatedZoomError` or :class:`DropConnection`.
         """
         with self._lock:
             if self._faults.next_api_request():
@@ -379,7 +379,7 @@ class ZoomBackend:
             if fault == "burst_429":
                 self._fault_counts["burst_429"] += 1
                 self._rate_limited += 1
-                raise ZoomError(429, 429, PER_SECOND_MESSAGE)
+                raise EmulatedZoomError(429, 429, PER_SECOND_MESSAGE)
             exceeded = self._limiter.acquire(category, self._clock())
             if exceeded is not None:
                 self._rate_limited += 1
@@ -390,9 +390,9 @@ class ZoomBackend:
         scheme, _, token = (authorization or "").partition(" ")
         expiry = self._tokens.get(token.strip()) if scheme.lower() == "bearer" else None
         if expiry is None:
-            raise ZoomError(401, 124, "Invalid access token.")
+            raise EmulatedZoomError(401, 124, "Invalid access token.")
         if expiry <= self._clock():
-            raise ZoomError(401, 124, "Access token is expired.")
+            raise EmulatedZoomError(401, 124, "Access token is expired.")
 
     def _inject_transport_fault(self, fault: str | None) -> None:
         if fault == "error_5xx":
@@ -534,7 +534,7 @@ class ZoomBackend:
             if member_id not in group.members:
                 # Swagger documents a 404 for "IM Group member not found" without a code; 1001 is Zoom's
                 # "User does not exist" code, distinct from 4130 so clients can tell the two apart.
-                raise ZoomError(404, 1001, f"User does not exist in group {group_id}: {member_id}.")
+                raise EmulatedZoomError(404, 1001, f"User does not exist in group {group_id}: {member_id}.")
             del group.members[member_id]
             self._save()
 
@@ -550,7 +550,7 @@ class ZoomBackend:
         # Assumption: Zoom treats group names case-insensitively (after trimming) when checking uniqueness.
         holder = self._names.get(name.casefold())
         if holder is not None and holder != own_id:
-            raise ZoomError(409, 4132, f"Group name {name} is already in use.")
+            raise EmulatedZoomError(409, 4132, f"Group name {name} is already in use.")
 
     def _new_group_id(self) -> str:
         while True:  # a seeded RNG replays ids after a restart with a state file
@@ -663,9 +663,9 @@ def _new_user(user_id: str, email: str) -> User:
     return User(id=user_id, email=email, first_name=parts[0] if parts else "", last_name=" ".join(parts[1:]))
 
 
-def _rate_limit_error(exceeded: Exceeded) -> ZoomError:
+def _rate_limit_error(exceeded: Exceeded) -> EmulatedZoomError:
     if exceeded.resets_at is None:  # per-second: Zoom sends no Retry-After
-        return ZoomError(429, 429, PER_SECOND_MESSAGE)
+        return EmulatedZoomError(429, 429, PER_SECOND_MESSAGE)
     headers = {
         "Retry-After": exceeded.resets_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "X-RateLimit-Category": exceeded.category,
@@ -673,9 +673,9 @@ def _rate_limit_error(exceeded: Exceeded) -> ZoomError:
         "X-RateLimit-Limit": str(exceeded.limit),
         "X-RateLimit-Remaining": "0",
     }
-    return ZoomError(429, 429, DAILY_MESSAGE, headers=headers)
+    return EmulatedZoomError(429, 429, DAILY_MESSAGE, headers=headers)
 
 
-def _server_error(status: int) -> ZoomError:
+def _server_error(status: int) -> EmulatedZoomError:
     messages = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
-    return ZoomError(status, status, messages[status])
+    return EmulatedZoomError(status, status, messages[status])

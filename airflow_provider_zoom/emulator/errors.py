@@ -22,7 +22,7 @@ class EmulatorError(Exception):
         raise NotImplementedError
 
 
-class ZoomError(EmulatorError):
+class EmulatedZoomError(EmulatorError):
     """An API error as Zoom reports it: ``{"code", "message"}`` plus ``errors`` for validation failures."""
 
     def __init__(
@@ -62,16 +62,16 @@ class DropConnection(Exception):
     """The client must see its connection closed without any response (an injected network fault)."""
 
 
-def validation_error(problems: Iterable[tuple[str, str]]) -> ZoomError:
+def validation_error(problems: Iterable[tuple[str, str]]) -> EmulatedZoomError:
     """Zoom's 400/300; each entry's message starts with the field name so a log line alone is enough."""
     errors = [{"field": field, "message": f"{field}: {detail}"} for field, detail in problems]
-    return ZoomError(400, 300, "Validation Failed.", errors=errors)
+    return EmulatedZoomError(400, 300, "Validation Failed.", errors=errors)
 
 
-def invalid_body() -> ZoomError:
+def invalid_body() -> EmulatedZoomError:
     # Zoom's wording for a body that is not a JSON object.
-    return ZoomError(400, 300, "Request Body should be a valid JSON object.")
+    return EmulatedZoomError(400, 300, "Request Body should be a valid JSON object.")
 
 
-def group_not_found(group_id: str) -> ZoomError:
-    return ZoomError(404, 4130, f"Group does not exist: {group_id}.")
+def group_not_found(group_id: str) -> EmulatedZoomError:
+    return EmulatedZoomError(404, 4130, f"Group does not exist: {group_id}.")

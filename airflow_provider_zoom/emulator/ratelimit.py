@@ -16,7 +16,7 @@ SECONDS_PER_DAY = 86_400
 
 
 @dataclass(frozen=True)
-class RateLimits:
+class PlanLimits:
     """Requests allowed per category; ``None`` means unlimited."""
 
     light_rps: int | None = None
@@ -30,16 +30,16 @@ class RateLimits:
     def daily(self, category: Category) -> int | None:
         return self.light_daily if category == "Light" else self.medium_daily
 
-    def with_overrides(self, **overrides: int | None) -> RateLimits:
+    def with_overrides(self, **overrides: int | None) -> PlanLimits:
         return replace(self, **overrides)
 
 
 # Zoom's published per-second limits by plan; only Free accounts also have daily caps.
-PLANS: dict[str, RateLimits] = {
-    "free": RateLimits(light_rps=4, medium_rps=2, light_daily=6_000, medium_daily=2_000),
-    "pro": RateLimits(light_rps=30, medium_rps=20),
-    "business": RateLimits(light_rps=80, medium_rps=60),
-    "unlimited": RateLimits(),
+PLANS: dict[str, PlanLimits] = {
+    "free": PlanLimits(light_rps=4, medium_rps=2, light_daily=6_000, medium_daily=2_000),
+    "pro": PlanLimits(light_rps=30, medium_rps=20),
+    "business": PlanLimits(light_rps=80, medium_rps=60),
+    "unlimited": PlanLimits(),
 }
 LIMIT_KEYS = ("light_rps", "medium_rps", "light_daily", "medium_daily")
 
@@ -57,7 +57,7 @@ class Exceeded:
 class RateLimiter:
     """Counts admitted requests; not thread-safe on its own (the backend holds its lock around it)."""
 
-    def __init__(self, limits: RateLimits):
+    def __init__(self, limits: PlanLimits):
         self.limits = limits
         self._second: dict[Category, tuple[int, int]] = {}
         self._day: dict[Category, tuple[int, int]] = {}
