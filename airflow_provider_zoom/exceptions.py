@@ -1,22 +1,56 @@
-"""Errors the provider raises, each carrying what a user needs to act (Zoom's code and message)."""
+"""Errors the provider raises, each carrying what a user needs to act (Zoom's code and message).
+
+Whether a task retry could help is decided on the type (see ``task_errors.is_permanent``):
+``ZoomConfigError``, ``ZoomInvalidInput``, ``ZoomCredentialsRejected`` and 4xx ``ZoomAPIError`` are
+permanent; ``ZoomTransientError``, ``ZoomTokenEndpointUnavailable`` and ``ZoomReplyError`` are not.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class ZoomError(Exception):
     """Base class of every error raised by this provider."""
 
 
+class ZoomConfigError(ZoomError, ValueError):
+    """The connection or a hook argument holds a value the provider cannot use; names the field. Permanent."""
+
+
+class ZoomInvalidInput(ZoomError, ValueError):
+    """An operator or hook argument (e.g. ``emails``) cannot be read; names the field. Permanent."""
+
+
 class ZoomAuthError(ZoomError):
     """No token: the endpoint refused the credentials, or could not be reached (never carries the secret)."""
 
-    def __init__(self, message: str, *, retryable: bool = False):
-        self.retryable = retryable
+    retryable = False
+
+    def __init__(self, message: str, *, retryable: bool | None = None):
+        if retryable is not None:
+            self.retryable = retryable
         super().__init__(message)
 
 
+class ZoomCredentialsRejected(ZoomAuthError):
+    """The token endpoint refused the request (4xx other than 429): the same credentials fail again."""
+
+    retryable = False
+
+
+class ZoomTokenEndpointUnavailable(ZoomAuthError):
+    """The token endpoint failed (5xx, 429, network, timeout, a garbled reply): retried like an API call."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class ZoomAPIError(ZoomError):
-    """Zoom answered a request with an error status; ``code``/``message`` are Zoom's own."""
+    """Zoom answered a request with an error status; ``code``/``message``/``errors`` are Zoom's own."""
 
     def __init__(
         self,
@@ -25,18 +59,44 @@ class ZoomAPIError(ZoomError):
         status_code: int,
         code: int | str | None = None,
         message: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
     ):
         self.method = method
         self.path = path
         self.status_code = status_code
         self.code = code
         self.zoom_message = message
+        self.errors = errors or []
         detail = f"HTTP {status_code}"
         if code is not None:
             detail += f", Zoom code {code}"
         if message:
             detail += f": {message}"
+        fields = "; ".join(_field_error(e) for e in self.errors[:10])
+        if fields:
+            detail += f" ({fields}{'; ...' if len(self.errors) > 10 else ''})"
         super().__init__(f"Zoom API {method} {path} failed with {detail}")
+
+
+def _field_error(error: Any) -> str:
+    if not isinstance(error, dict):
+        return str(error)
+    field, message = str(error.get("field") or ""), str(error.get("message") or "")
+    if field and message.startswith(field):
+        return message
+    return f"{field}: {message}" if field else message
+
+
+class ZoomReplyError(ZoomAPIError):
+    """Zoom's reply is not what Zoom documents (not JSON, the wrong shape, a field missing).
+
+    Retried within the call (a proxy page or a truncated body is usually a one-off) and not permanent.
+    """
+
+    def __init__(self, method: str, path: str, status_code: int, problem: str):
+        super().__init__(method, path, status_code)
+        self.problem = problem
+        self.args = (f"Zoom API {method} {path} answered HTTP {status_code} with {problem}",)
 
 
 class ZoomGroupExistsError(ZoomError):
@@ -65,6 +125,7 @@ class ZoomRateLimitError(ZoomAPIError):
 class ZoomTransientError(ZoomAPIError):
     """A reply that a later attempt may not get (per-second 429, 5xx): the retry policy's signal."""
 
-    def __init__(self, method: str, path: str, status_code: int, code=None, message=None, retry_after=None):
-        super().__init__(method, path, status_code, code, message)
+    def __init__(self, method: str, path: str, status_code: int, code=None, message=None, retry_after=None,
+                 errors=None):
+        super().__init__(method, path, status_code, code, message, errors)
         self.retry_after = retry_after

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import requests
 from requests.auth import AuthBase
 
-from airflow_provider_zoom.exceptions import ZoomAuthError
-from airflow_provider_zoom.secrets import mask
+from airflow_provider_zoom.exceptions import ZoomCredentialsRejected, ZoomTokenEndpointUnavailable
+from airflow_provider_zoom.retries import describe_network_error, parse_retry_after
+from airflow_provider_zoom.secrets import basic_credential_forms, mask, redact
 
 # Renew this long before Zoom's expiry so that a token never dies in the middle of a call.
 MAX_RENEWAL_MARGIN_S = 300.0
@@ -43,51 +44,102 @@ class S2SCredentials:
         fingerprint = hashlib.sha256(self.client_secret.encode()).hexdigest()[:16]
         return (self.token_url, self.client_id, self.account_id, fingerprint)
 
+    @functools.cached_property
+    def secrets(self) -> tuple[str, ...]:
+        """The client secret and every form of the Basic credential: redacted from whatever a server echoes."""
+        return (self.client_secret, *basic_credential_forms(self.client_id, self.client_secret))
+
+    def register_with_masker(self) -> None:
+        """Let Airflow's masker hide the secret in each form it travels in (once per process)."""
+        if self.cache_key not in _MASKED_CREDENTIALS:
+            for value in self.secrets:
+                mask(value)
+            _MASKED_CREDENTIALS.add(self.cache_key)
+
+
+_MASKED_CREDENTIALS: set[tuple[str, ...]] = set()
+
 
 def request_token(
     credentials: S2SCredentials, session: requests.Session, timeout: tuple[float, float]
 ) -> AccessToken:
-    """POST grant_type=account_credentials with Basic client_id:client_secret, as Zoom documents."""
+    """POST grant_type=account_credentials with Basic client_id:client_secret, as Zoom documents.
+
+    A failure the endpoint may not repeat (5xx, 429, network, timeout, a garbled 200) raises
+    ``ZoomTokenEndpointUnavailable``, which the caller's retry policy retries like an API call; a
+    refusal (other 4xx) raises ``ZoomCredentialsRejected``. Messages say what happened and carry
+    no form of the secret, whatever the endpoint echoes.
+    """
+    url = credentials.token_url
     try:
         response = session.post(
-            credentials.token_url,
+            url,
             auth=(credentials.client_id, credentials.client_secret),
             data={"grant_type": "account_credentials", "account_id": credentials.account_id},
             timeout=timeout,
         )
     except requests.RequestException as exc:
-        raise ZoomAuthError(
-            f"Could not reach Zoom's token endpoint {credentials.token_url}: {type(exc).__name__}", retryable=True
+        raise ZoomTokenEndpointUnavailable(
+            f"Could not reach Zoom's token endpoint {url}: {describe_network_error(exc, timeout)}"
         ) from None
-    if response.status_code != 200:
-        retryable = response.status_code == 429 or response.status_code >= 500
-        raise ZoomAuthError(_token_error_message(credentials, response), retryable=retryable)
+    status = response.status_code
+    if status != 200:
+        if 400 <= status < 500 and status != 429:
+            raise ZoomCredentialsRejected(_refusal_message(credentials, response))
+        raise ZoomTokenEndpointUnavailable(
+            f"Zoom's token endpoint {url} answered {_status_line(credentials, response)}",
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        )
     try:
         body = response.json()
         value = body["access_token"]
         expires_in = float(body.get("expires_in", 3600))
-    except (ValueError, KeyError, TypeError):
-        raise ZoomAuthError(
-            f"Zoom's token endpoint {credentials.token_url} answered HTTP 200 without an access token"
+        if not isinstance(value, str) or not value:
+            raise TypeError
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise ZoomTokenEndpointUnavailable(
+            f"Zoom's token endpoint {url} answered HTTP 200 without an access token "
+            f"({response.headers.get('Content-Type', 'no Content-Type')}, {len(response.content)} bytes)"
         ) from None
     mask(value)
     margin = min(MAX_RENEWAL_MARGIN_S, expires_in / 10)
     return AccessToken(value=value, expires_at=time.time() + expires_in - margin)
 
 
-def _token_error_message(credentials: S2SCredentials, response: requests.Response) -> str:
+# OAuth error codes that mean the credentials (or the account ID sent with them) are wrong.
+_CREDENTIAL_ERRORS = {"invalid_client", "invalid_grant", "invalid_request", "unauthorized_client"}
+
+
+def _oauth_error(credentials: S2SCredentials, response: requests.Response) -> tuple[str, str]:
+    """The endpoint's ``error`` and ``reason``/``message``, redacted of every form of the secret."""
     try:
         body = response.json()
-        reason = body.get("reason") or body.get("message") or ""
-        error = body.get("error") or body.get("code") or ""
     except ValueError:
+        body = None
+    if isinstance(body, dict):
+        reason = body.get("reason") or body.get("message") or body.get("error_description") or ""
+        error = body.get("error") or body.get("code") or ""
+    else:
         reason, error = response.text[:200], ""
-    reason = str(reason).replace(credentials.client_secret, "***") if credentials.client_secret else reason
-    return (
+    return redact(str(error), credentials.secrets), redact(str(reason), credentials.secrets)
+
+
+def _status_line(credentials: S2SCredentials, response: requests.Response) -> str:
+    error, reason = _oauth_error(credentials, response)
+    text = f"HTTP {response.status_code} {redact(response.reason or '', credentials.secrets)}".rstrip()
+    detail = " ".join(part for part in (error, reason) if part)
+    return f"{text}: {detail}" if detail else text
+
+
+def _refusal_message(credentials: S2SCredentials, response: requests.Response) -> str:
+    error, _ = _oauth_error(credentials, response)
+    message = (
         f"Zoom refused a token for client ID {credentials.client_id!r} and account {credentials.account_id!r} "
-        f"at {credentials.token_url}: HTTP {response.status_code} {error} {reason}".rstrip()
-        + ". Check the connection's Client ID, Client Secret and Account ID, and that the app is activated."
+        f"at {credentials.token_url}: {_status_line(credentials, response)}"
     )
+    if response.status_code in (400, 401) and error in _CREDENTIAL_ERRORS:
+        message += ". Check the connection's Client ID, Client Secret and Account ID, and that the app is activated."
+    return message
 
 
 class ZoomBearerAuth(AuthBase):
@@ -98,9 +150,23 @@ class ZoomBearerAuth(AuthBase):
         self.session = session
         self.timeout = timeout
         self.store = store  # a token_cache.ProcessTokenCache: shared by every hook of the process
+        self.current: str | None = None  # the token last stamped on a request by this auth
 
     def token(self) -> str:
-        return self.store.get(self.credentials, lambda: request_token(self.credentials, self.session, self.timeout))
+        value = self.store.get(self.credentials, lambda: request_token(self.credentials, self.session, self.timeout))
+        if value != self.current:
+            mask(value)  # adopted from the process cache or the shared file: masked here too
+            self.current = value
+        return value
+
+    def secrets(self, *sent: requests.PreparedRequest | None) -> list[str]:
+        """What must never appear in a message built from a reply: the credentials and the tokens sent."""
+        tokens = [self.current]
+        for prepared in sent:
+            header = prepared.headers.get("Authorization", "") if prepared is not None else ""
+            if header.startswith("Bearer "):
+                tokens.append(header[len("Bearer ") :])
+        return [*self.credentials.secrets, *(t for t in tokens if t)]
 
     def invalidate(self, prepared: requests.PreparedRequest) -> None:
         header = prepared.headers.get("Authorization", "")

@@ -10,8 +10,10 @@ jitter so that parallel tasks do not retry in lockstep.
 from __future__ import annotations
 
 import email.utils
+import http.client
+import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -20,7 +22,16 @@ import requests
 import tenacity
 from urllib3.exceptions import NewConnectionError
 
-from airflow_provider_zoom.exceptions import ZoomAPIError, ZoomRateLimitError, ZoomTransientError
+from airflow_provider_zoom.exceptions import (
+    ZoomAPIError,
+    ZoomAuthError,
+    ZoomError,
+    ZoomRateLimitError,
+    ZoomReplyError,
+    ZoomTokenEndpointUnavailable,
+    ZoomTransientError,
+)
+from airflow_provider_zoom.secrets import redact
 
 T = TypeVar("T")
 
@@ -39,13 +50,43 @@ class RetryPolicy:
 
 def zoom_error_fields(response: requests.Response) -> tuple[Any, str | None]:
     """Zoom's ``{"code": ..., "message": ...}`` error body, or ``(None, None)`` when absent."""
+    body = _error_body(response)
+    return body.get("code"), body.get("message")
+
+
+def _error_body(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:  # JSONDecodeError, and a body that is not text at all
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def json_object(method: str, path: str, response: requests.Response) -> dict[str, Any]:
+    """The reply's body as the JSON object Zoom documents, or ``ZoomReplyError`` naming method, path, status.
+
+    The one place a successful reply is parsed: an HTML page, a truncated body or a JSON array
+    where an object belongs never surfaces as a ``JSONDecodeError`` or ``AttributeError``.
+    """
+    if not response.content:
+        raise ZoomReplyError(method, path, response.status_code, "an empty body where Zoom sends a JSON object")
     try:
         body = response.json()
     except ValueError:
-        return None, None
+        kind = response.headers.get("Content-Type", "no Content-Type").split(";")[0].strip() or "no Content-Type"
+        raise ZoomReplyError(
+            method, path, response.status_code,
+            f"a body that is not JSON ({kind}, {len(response.content)} bytes; truncated or not from Zoom's API)",
+        ) from None
     if not isinstance(body, dict):
-        return None, None
-    return body.get("code"), body.get("message")
+        raise ZoomReplyError(
+            method, path, response.status_code, f"a JSON {_json_kind(body)} where Zoom sends an object"
+        )
+    return body
+
+
+def _json_kind(value: Any) -> str:
+    return {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -70,8 +111,15 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - now)
 
 
-def raise_for_reply(method: str, path: str, response: requests.Response) -> None:
-    code, message = zoom_error_fields(response)
+def raise_for_reply(method: str, path: str, response: requests.Response, secrets: Iterable[str | None] = ()) -> None:
+    """Raise the error a non-2xx reply means; every text taken from the reply has ``secrets`` redacted."""
+    secrets = list(secrets)
+    body = _error_body(response)
+    code = redact(body.get("code"), secrets)
+    message = redact(body.get("message"), secrets)
+    if message is not None and not isinstance(message, str):
+        message = redact(str(message), secrets)
+    errors = _field_errors(body.get("errors"), secrets)
     status = response.status_code
     if status == 429:
         retry_after_header = response.headers.get("Retry-After")
@@ -79,8 +127,8 @@ def raise_for_reply(method: str, path: str, response: requests.Response) -> None
             raise _DailyLimitReply(
                 method,
                 path,
-                category=response.headers.get("X-RateLimit-Category"),
-                reset_at=retry_after_header,
+                category=redact(response.headers.get("X-RateLimit-Category"), secrets),
+                reset_at=redact(retry_after_header, secrets),
                 message=message or "daily rate limit reached",
                 retry_after=parse_retry_after(retry_after_header),
             )
@@ -88,14 +136,28 @@ def raise_for_reply(method: str, path: str, response: requests.Response) -> None
         retry_after = parse_retry_after(retry_after_header)
         if retry_after is None:
             retry_after = 1.0 - (time.time() % 1.0)
-        raise ZoomTransientError(method, path, status, code, message, retry_after)
+        raise ZoomTransientError(method, path, status, code, message, retry_after, errors)
     if status == 401:
         # Still rejected after a renewal: under Zoom's "latest token only" policy another process may
         # have replaced the token in between. Another attempt (with another renewal) settles it.
-        raise ZoomTransientError(method, path, status, code, message)
+        raise ZoomTransientError(method, path, status, code, message, errors=errors)
     if status >= 500:
-        raise ZoomTransientError(method, path, status, code, message, parse_retry_after(response.headers.get("Retry-After")))
-    raise ZoomAPIError(method, path, status, code, message or response.reason)
+        raise ZoomTransientError(
+            method, path, status, code, message or redact(response.reason, secrets),
+            parse_retry_after(response.headers.get("Retry-After")), errors,
+        )
+    raise ZoomAPIError(method, path, status, code, message or redact(response.reason, secrets), errors)
+
+
+def _field_errors(errors: Any, secrets: list[str | None]) -> list[dict[str, str]]:
+    """Zoom's ``errors`` list of a validation failure (``[{"field", "message"}]``), redacted."""
+    if not isinstance(errors, list):
+        return []
+    return [
+        {"field": redact(str(e.get("field", "")), secrets), "message": redact(str(e.get("message", "")), secrets)}
+        for e in errors
+        if isinstance(e, dict)
+    ]
 
 
 class _DailyLimitReply(ZoomRateLimitError):
@@ -108,6 +170,10 @@ class _DailyLimitReply(ZoomRateLimitError):
 
 def outcome_unknown(exc: BaseException) -> bool:
     """True when Zoom may have carried out the request although the client saw a failure."""
+    if isinstance(exc, ZoomAuthError):
+        return False  # no token, so the API request was never sent
+    if isinstance(exc, ZoomReplyError):
+        return 200 <= exc.status_code < 300  # carried out; only its reply is unreadable
     if isinstance(exc, ZoomTransientError):
         return exc.status_code >= 500
     if isinstance(exc, requests.exceptions.ConnectTimeout):
@@ -122,8 +188,8 @@ def outcome_unknown(exc: BaseException) -> bool:
 def _retryable(exc: BaseException) -> bool:
     return isinstance(
         exc,
-        (ZoomTransientError, _DailyLimitReply, requests.ConnectionError, requests.Timeout,
-         requests.exceptions.ChunkedEncodingError),
+        (ZoomTransientError, _DailyLimitReply, ZoomTokenEndpointUnavailable, ZoomReplyError,
+         requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError),
     )
 
 
@@ -135,6 +201,7 @@ def call_with_retries(
     path: str,
     attempts: list | None = None,
     log=None,
+    timeout: tuple[float, float] | None = None,
 ) -> T:
     """Run ``fn`` under ``policy``; ``attempts`` receives every exception a failed attempt raised."""
     backoff = tenacity.wait_random_exponential(multiplier=policy.backoff_base_s, max=policy.backoff_max_s)
@@ -165,7 +232,7 @@ def call_with_retries(
             exc = state.outcome.exception()
             log.warning(
                 "Zoom %s /%s: %s (attempt %d of %d); retrying in %.2f s",
-                method, path.lstrip("/"), _describe(exc), state.attempt_number, policy.max_attempts,
+                method, path.lstrip("/"), _describe(exc, timeout), state.attempt_number, policy.max_attempts,
                 state.next_action.sleep if state.next_action else 0.0,
             )
 
@@ -179,7 +246,64 @@ def call_with_retries(
     return retrying(attempt)
 
 
-def _describe(exc: BaseException | None) -> str:
+def _describe(exc: BaseException | None, timeout: tuple[float, float] | None = None) -> str:
+    if isinstance(exc, ZoomReplyError):
+        return str(exc).split(" answered ", 1)[-1]
     if isinstance(exc, ZoomAPIError):
         return str(exc).split(" failed with ", 1)[-1]
-    return type(exc).__name__
+    if isinstance(exc, ZoomError):
+        return str(exc)
+    if exc is None:
+        return "no result"
+    return describe_network_error(exc, timeout)
+
+
+def describe_network_error(exc: BaseException, timeout: tuple[float, float] | None = None) -> str:
+    """What happened, in words: ``ConnectTimeout: timed out after 10 s connecting``, ``connection refused``...
+
+    Built from the exception types of the chain, never from their text (which may hold a proxy URL).
+    """
+    name = type(exc).__name__
+    connect, read = timeout if timeout else (None, None)
+    chain = list(_causes(exc))
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return f"{name}: timed out after {_seconds(connect)} connecting"
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return f"{name}: no reply, timed out after {_seconds(read)}"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return f"{name}: the TLS handshake failed (certificate or protocol)"
+    where = "the proxy" if isinstance(exc, requests.exceptions.ProxyError) else "the server"
+    if any(isinstance(c, ConnectionRefusedError) for c in chain):
+        return f"{name}: connection refused by {where}"
+    if any(isinstance(c, socket.gaierror) for c in chain):
+        return f"{name}: the host name of {where} could not be resolved"
+    if any(isinstance(c, ConnectionResetError) for c in chain):
+        return f"{name}: connection reset by {where}"
+    if any(isinstance(c, http.client.RemoteDisconnected) for c in chain):
+        return f"{name}: {where} closed the connection without a reply"
+    if any(isinstance(c, TimeoutError) for c in chain):
+        return f"{name}: timed out"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return f"{name}: the reply was cut off"
+    return name
+
+
+def _seconds(value: float | None) -> str:
+    return f"{value:g} s" if value is not None else "the configured time"
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception, what it wraps (urllib3 keeps the cause in ``args`` and ``reason``) and its causes."""
+    seen: set[int] = set()
+    stack = [exc]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        stack.extend(a for a in getattr(current, "args", ()) if isinstance(a, BaseException))
+        reason = getattr(current, "reason", None)
+        if isinstance(reason, BaseException):
+            stack.append(reason)
+        stack.extend(c for c in (current.__cause__, current.__context__) if c is not None)

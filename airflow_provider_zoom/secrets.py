@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import urllib.parse
+from collections.abc import Iterable
+from typing import Any
+
 
 def mask(secret: str | None) -> None:
     """Register a value with Airflow's secrets masker, in the task and in its supervisor.
@@ -22,3 +28,41 @@ def mask(secret: str | None) -> None:
         local_masker().add_mask(secret, None)
         return
     sdk_log.mask_secret(secret)
+
+
+REDACTED = "***"
+_MIN_SECRET_LENGTH = 4  # shorter values would redact ordinary words; Airflow's masker has the same floor
+
+
+def basic_credential_forms(client_id: str | None, client_secret: str | None) -> list[str]:
+    """Every form the Basic credential travels in: ``id:secret``, its base64 (padded or not) and the header value."""
+    if not client_secret:
+        return []
+    raw = f"{client_id or ''}:{client_secret}"
+    encoded = base64.b64encode(raw.encode()).decode()
+    urlsafe = base64.urlsafe_b64encode(raw.encode()).decode()
+    return [f"Basic {encoded}", raw, encoded, encoded.rstrip("="), urlsafe, urlsafe.rstrip("=")]
+
+
+def secret_forms(value: str | None) -> list[str]:
+    """A secret as a server may echo it: raw, JSON-escaped, URL-encoded."""
+    if not value or len(value) < _MIN_SECRET_LENGTH:
+        return []
+    forms = [value, json.dumps(value)[1:-1], urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value)]
+    return list(dict.fromkeys(forms))
+
+
+def redact(text: Any, secrets: Iterable[str | None]) -> Any:
+    """``text`` with every form of every secret replaced by ``***``; not a string: returned as is.
+
+    Applied to every message built from a reply, so that a server echoing the request's headers
+    cannot get a token or the client secret into a log or an exception, masker or not.
+    """
+    if not isinstance(text, str) or not text:
+        return text
+    forms: set[str] = set()
+    for secret in secrets:
+        forms.update(secret_forms(secret))
+    for form in sorted(forms, key=len, reverse=True):  # longest first: "Basic xyz" before "xyz"
+        text = text.replace(form, REDACTED)
+    return text

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from airflow_provider_zoom.oauth import AccessToken, S2SCredentials
+from airflow_provider_zoom.secrets import mask
 
 
 class ProcessTokenCache:
@@ -90,9 +91,11 @@ class FileTokenCache(ProcessTokenCache):
     def _read(self, credentials: S2SCredentials) -> AccessToken | None:
         try:
             data = json.loads(self._path(credentials).read_text())
-            return AccessToken(value=data["access_token"], expires_at=float(data["expires_at"]))
+            token = AccessToken(value=str(data["access_token"]), expires_at=float(data["expires_at"]))
         except (OSError, ValueError, KeyError, TypeError):
             return None
+        mask(token.value)  # written by another process: this process's masker has never seen it
+        return token
 
     def _write(self, credentials: S2SCredentials, token: AccessToken) -> None:
         fd, temp = tempfile.mkstemp(dir=self.directory, prefix=".zoom-token-")  # created 0600
@@ -132,7 +135,9 @@ def token_cache(kind: str = "file", directory: str | os.PathLike | None = None) 
     if kind == "process":
         return PROCESS_TOKENS
     if kind != "file":
-        raise ValueError(f"token_cache must be 'file' or 'process', not {kind!r}")
+        from airflow_provider_zoom.exceptions import ZoomConfigError
+
+        raise ZoomConfigError(f'extra "token_cache" must be "file" or "process", got {kind!r}')
     folder = str(Path(directory) if directory else default_token_cache_dir())
     with _FILE_CACHES_GUARD:
         return _FILE_CACHES.setdefault(folder, FileTokenCache(folder))
