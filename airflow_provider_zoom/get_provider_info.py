@@ -4,10 +4,13 @@ from __future__ import annotations
 
 
 def get_provider_info() -> dict:
+    from airflow_provider_zoom import __version__
+
     return {
         "package-name": "airflow-provider-zoom",
         "name": "Zoom",
         "description": "Manage Zoom IM directory groups from Airflow (Server-to-Server OAuth).",
+        "versions": [__version__],
         "integrations": [
             {
                 "integration-name": "Zoom",
@@ -16,7 +19,15 @@ def get_provider_info() -> dict:
             }
         ],
         "hooks": [{"integration-name": "Zoom", "python-modules": ["airflow_provider_zoom.hooks.zoom"]}],
-        "operators": [{"integration-name": "Zoom", "python-modules": ["airflow_provider_zoom.operators.im_groups"]}],
+        "operators": [
+            {
+                "integration-name": "Zoom",
+                "python-modules": [
+                    "airflow_provider_zoom.operators.im_groups",
+                    "airflow_provider_zoom.operators.im_group_waves",
+                ],
+            }
+        ],
         "connection-types": [
             {
                 "hook-class-name": "airflow_provider_zoom.hooks.zoom.ZoomHook",

@@ -41,3 +41,29 @@ def test_provider_info_lists_importable_modules():
         for entry in info[section]:
             for module in entry["python-modules"]:
                 importlib.import_module(module)
+
+
+def test_provider_info_lists_every_hook_and_operator_module_and_the_version():
+    import importlib
+    import inspect
+    import pkgutil
+
+    from airflow.sdk import BaseHook, BaseOperator
+
+    import airflow_provider_zoom
+
+    def defining(package: str, base: type) -> set[str]:
+        """Modules of ``package`` that define a subclass of ``base`` (helpers beside them are not listed)."""
+        found = set()
+        for module_info in pkgutil.iter_modules(importlib.import_module(package).__path__):
+            module = importlib.import_module(f"{package}.{module_info.name}")
+            if any(issubclass(obj, base) and obj.__module__ == module.__name__
+                   for _, obj in inspect.getmembers(module, inspect.isclass)):
+                found.add(module.__name__)
+        return found
+
+    info = get_provider_info()
+    listed = {section: {m for e in info[section] for m in e["python-modules"]} for section in ("hooks", "operators")}
+    assert listed["hooks"] == defining("airflow_provider_zoom.hooks", BaseHook)
+    assert listed["operators"] == defining("airflow_provider_zoom.operators", BaseOperator)
+    assert info["versions"] == [airflow_provider_zoom.__version__]
