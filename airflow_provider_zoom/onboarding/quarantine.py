@@ -1,8 +1,9 @@
 """The quarantine report: the rows of an HR extract that were not onboarded, and why.
 
 It is meant to be opened by HR in a spreadsheet, so every text cell is defused against formula
-injection (a value from the extract like ``=HYPERLINK(...)`` must not execute), and the file is written
-atomically so a reader never sees half a report.
+injection (a value from the extract like ``=HYPERLINK(...)`` must not execute), the file is UTF-8 with
+a byte order mark (without one, Excel reads a CSV in the machine's legacy code page and "José" comes
+out as "JosÃ©"), and it is written atomically so a reader never sees half a report.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def write_quarantine_report(
     # mkstemp's owner-only permissions suit a report that quotes personal data.
     fd, temp_path = tempfile.mkstemp(dir=directory, prefix=".hr_quarantine_", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(REPORT_COLUMNS)
             for problem in ordered:

@@ -12,7 +12,7 @@ RUN_ID = "scheduled__2026-11-23T00:00:00+00:00"
 
 
 def read_report(path: str) -> list[list[str]]:
-    with open(path, encoding="utf-8", newline="") as handle:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
         return list(csv.reader(handle))
 
 
@@ -80,3 +80,14 @@ def test_failed_write_leaves_neither_temp_file_nor_report(tmp_path, monkeypatch)
 def test_report_is_private_to_its_owner(tmp_path):
     path = write_quarantine_report([RowProblem(2, "E1", "x")], tmp_path, RUN_ID, "hr.csv")
     assert os.stat(path).st_mode & 0o077 == 0
+
+
+def test_report_opens_in_excel_as_utf8_bom_first_and_names_round_trip(tmp_path):
+    """Excel reads a CSV without a byte order mark in the legacy code page: "José" would show as "JosÃ©"."""
+    reason = "email 'jose@' is not a valid email address; first_name 'José Łukasz 李' is odd"
+    path = write_quarantine_report([RowProblem(2, "É1", reason)], tmp_path, RUN_ID, "/data/hrç.csv")
+    data = open(path, "rb").read()
+    assert data.startswith(b"\xef\xbb\xbfsource,row_number,")
+    assert data.count(b"\xef\xbb\xbf") == 1
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        assert list(csv.reader(handle))[1] == ["/data/hrç.csv", "2", "É1", reason]
