@@ -565,11 +565,8 @@ class ZoomHook(HttpHook):
     def _paginate(self, path: str, key: str, page_size: int | None = None) -> Iterator[dict[str, Any]]:
         params: dict[str, Any] = {"page_size": page_size} if page_size else {}
         while True:
-            body = self.request_json("GET", path, params=params)
-            items = body.get(key) or []
-            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-                raise ZoomReplyError("GET", "/" + path, 200, f'a "{key}" field that is not a list of objects')
-            yield from items
+            body = self.request("GET", path, params=params, parse=functools.partial(_page, key=key))
+            yield from body.get(key) or []
             token = body.get("next_page_token")
             if not token:
                 return
@@ -597,6 +594,15 @@ def _created_group(method: str, path: str, response: requests.Response) -> dict[
     group_id = body.get("id")
     if not isinstance(group_id, str) or not group_id.strip():
         raise ZoomReplyError(method, path, response.status_code, "no group id in its body")
+    return body
+
+
+def _page(method: str, path: str, response: requests.Response, *, key: str) -> dict[str, Any]:
+    """One page of a listing: an object whose ``key`` is a list of objects."""
+    body = json_object(method, path, response)
+    items = body.get(key) or []
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise ZoomReplyError(method, path, response.status_code, f'a "{key}" field that is not a list of objects')
     return body
 
 
