@@ -7,12 +7,14 @@ not pull in Airflow or network clients.
 from airflow_provider_zoom.onboarding.cohorts import (
     DEFAULT_COHORT_NAME_TEMPLATE,
     Cohort,
+    CohortNaming,
     Member,
     build_cohorts,
     check_name_template,
     hires_in_interval,
     hires_on,
     iso_week,
+    name_cohorts,
 )
 from airflow_provider_zoom.onboarding.hr_extract import (
     ExtractReadResult,
@@ -26,6 +28,7 @@ from airflow_provider_zoom.onboarding.quarantine import write_quarantine_report
 __all__ = [
     "DEFAULT_COHORT_NAME_TEMPLATE",
     "Cohort",
+    "CohortNaming",
     "ExtractReadResult",
     "HRExtractError",
     "Hire",
@@ -36,6 +39,7 @@ __all__ = [
     "hires_in_interval",
     "hires_on",
     "iso_week",
+    "name_cohorts",
     "read_hr_extract",
     "write_quarantine_report",
 ]

@@ -4,8 +4,10 @@ import datetime
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from airflow_provider_zoom.group_spec import MAX_GROUP_NAME_LENGTH
+from airflow_provider_zoom.group_spec import MAX_GROUP_NAME_LENGTH, group_key
 from airflow_provider_zoom.onboarding.cohorts import (
     DEFAULT_COHORT_NAME_TEMPLATE,
     Cohort,
@@ -15,6 +17,7 @@ from airflow_provider_zoom.onboarding.cohorts import (
     hires_in_interval,
     hires_on,
     iso_week,
+    name_cohorts,
 )
 from airflow_provider_zoom.onboarding.hr_extract import Hire, RowProblem
 
@@ -212,3 +215,85 @@ def test_interval_bounds_must_be_ordered_dates():
         hires_in_interval([], datetime.datetime(2026, 11, 23), D(2026, 11, 24))
     with pytest.raises(TypeError, match="day must be a datetime.date, not str"):
         hires_on([], "2026-11-23")  # type: ignore[arg-type]
+
+
+# --- cohort identity: one cohort per group_key, one spelling by a fixed rule --------------------------
+
+
+def test_departments_differing_only_by_case_are_one_cohort_named_by_the_majority():
+    hires = [hire(1, "support"), hire(2, "Support"), hire(3, "Support", D(2026, 11, 25))]
+    cohorts, problems = build_cohorts(hires)
+    assert problems == []
+    assert [(c.name, c.department, [m.employee_id for m in c.members]) for c in cohorts] == [
+        ("Onboarding 2026-W48 Support", "Support", ["E1", "E2", "E3"])
+    ]
+
+
+def test_a_tie_between_spellings_goes_to_the_earliest_row():
+    cohorts, _ = build_cohorts([hire(5, "SUPPORT"), hire(2, "support")])
+    assert [(c.name, len(c.members)) for c in cohorts] == [("Onboarding 2026-W48 support", 2)]
+
+
+@pytest.mark.parametrize("variant", ["Sa\u200bles", "Sales\u00a0", "\u00a0Sales", "Sa\u00adles", "Ｓａｌｅｓ", "  sales "])
+def test_invisible_space_and_width_variants_of_a_department_are_one_cohort(variant):
+    cohorts, problems = build_cohorts([hire(1, "Sales"), hire(2, variant), hire(3, "Sales")])
+    assert problems == []
+    assert [(c.name, c.department, len(c.members)) for c in cohorts] == [("Onboarding 2026-W48 Sales", "Sales", 3)]
+
+
+def test_names_are_decided_over_the_whole_extract_so_every_daily_run_uses_the_same_one():
+    """Monday's run holds only the minority spelling; it still creates the group under the majority's."""
+    everyone = [hire(1, "customer success"), hire(2, "Customer Success", D(2026, 11, 25)),
+                hire(3, "Customer Success", D(2026, 11, 26))]
+    naming = name_cohorts(everyone)
+    monday = hires_on(everyone, MONDAY_W48)
+    (alone,), _ = build_cohorts(monday)
+    assert alone.name == "Onboarding 2026-W48 customer success"  # what it would be on its own
+    (cohort,), _ = build_cohorts(monday, naming=naming)
+    (later,), _ = build_cohorts(hires_on(everyone, D(2026, 11, 25)), naming=naming)
+    assert cohort.name == later.name == "Onboarding 2026-W48 Customer Success"
+    assert cohort.department == "Customer Success"
+
+
+def test_a_spelling_used_in_other_weeks_decides_the_department_everywhere():
+    hires = [hire(1, "people ops"), hire(2, "People Ops", D(2026, 12, 1)), hire(3, "People Ops", D(2026, 12, 2))]
+    cohorts, _ = build_cohorts(hires)
+    assert [c.name for c in cohorts] == ["Onboarding 2026-W48 People Ops", "Onboarding 2026-W49 People Ops"]
+
+
+def test_a_template_that_folds_departments_together_names_the_cohort_by_its_most_used_rendering():
+    hires = [hire(1, "Support"), hire(2, "Supplies"), hire(3, "Supplies"), hire(4, "supply")]
+    (cohort,), _ = build_cohorts(hires, "{department:.3} team")
+    assert (cohort.name, cohort.department, len(cohort.members)) == ("Sup team", "Supplies, Support, supply", 4)
+
+
+def test_a_department_with_a_bidi_control_is_reported_not_grouped():
+    cohorts, problems = build_cohorts([hire(1, "Sa\u202eles"), hire(2, "Sales")])
+    assert [c.name for c in cohorts] == ["Onboarding 2026-W48 Sales"]
+    assert [(p.row_number, p.employee_id) for p in problems] == [(2, "E1")]
+    assert "U+202E RIGHT-TO-LEFT OVERRIDE at position 3" in problems[0].reason
+
+
+def test_name_cohorts_reports_the_names_zoom_would_reject():
+    naming = name_cohorts([hire(1, "L" * 200), hire(2, "Sales")])
+    assert [p.row_number for p in naming.problems] == [2]
+    assert list(naming.names.values()) == ["Onboarding 2026-W48 Sales"]
+
+
+_SPELLINGS = st.sampled_from(["Sales", "sales", "SALES", " Sales ", "Sa\u200bles", "Sales\u00a0", "Ｓａｌｅｓ",
+                              "Support", "support", "SUPPORT", "People", "people"])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(_SPELLINGS, st.dates(D(2026, 11, 16), D(2026, 12, 13))), max_size=40))
+def test_every_cohort_name_is_unique_by_group_key_and_every_hire_is_in_the_cohort_of_its_identity(entries):
+    hires = [hire(n, department, start) for n, (department, start) in enumerate(entries)]
+    cohorts, problems = build_cohorts(hires)
+    assert problems == []
+    assert len({group_key(c.name) for c in cohorts}) == len(cohorts)
+    by_id = {h.employee_id: h for h in hires}
+    assert sum(len(c.members) for c in cohorts) == len(hires)
+    for cohort in cohorts:
+        expected = {group_key(f"Onboarding {iso_week(by_id[m.employee_id].start_date)} {by_id[m.employee_id].department}")
+                    for m in cohort.members}
+        assert expected == {group_key(cohort.name)}
