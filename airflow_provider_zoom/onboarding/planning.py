@@ -1,22 +1,43 @@
 """The two ends of an onboarding run: what to create from the extract, and what came of it.
 
 Kept out of the DAG file so that parsing stays cheap and the rules are tested without Airflow.
+
+A plan fails (``AirflowFailException``, after the quarantine report is written) rather than going green
+having done nothing useful: when the extract has no data rows, when more than ``max_rejected_share`` of
+its rows are rejected, when no row at all can be onboarded, or when every row of the run's days was
+rejected. A day that simply has no starters is a normal, green run.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
-from datetime import datetime
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_zoom.onboarding.cohorts import Cohort, build_cohorts, check_name_template, hires_in_interval
-from airflow_provider_zoom.onboarding.hr_extract import HRExtractError, read_hr_extract
+from airflow_provider_zoom.group_spec import group_key
+from airflow_provider_zoom.onboarding.cohorts import (
+    Cohort,
+    build_cohorts,
+    check_name_template,
+    hires_in_interval,
+    name_cohorts,
+)
+from airflow_provider_zoom.onboarding.hr_extract import Hire, HRExtractError, RowProblem, read_hr_extract
 from airflow_provider_zoom.onboarding.quarantine import write_quarantine_report
 from airflow_provider_zoom.onboarding.run_window import run_window
 
 log = logging.getLogger(__name__)
+
+DEFAULT_MAX_REJECTED_SHARE = 0.5
+# Rows logged one by one; the rest is one line pointing at the quarantine report.
+LOGGED_ROWS = 20
+PLAN_FAILED_MESSAGE = "the plan step failed; nothing was sent to Zoom: see the plan_cohorts task log"
+SUMMARY_FIELDS = ("created", "exists", "failed", "members_added", "rejected", "members_rejected")
 
 
 def default_quarantine_dir() -> Path:
@@ -31,18 +52,21 @@ def plan_run(
     data_interval_end: datetime,
     run_id: str,
     quarantine_dir: str | os.PathLike | None = None,
+    max_rejected_share: float = DEFAULT_MAX_REJECTED_SHARE,
 ) -> dict[str, Any]:
     """Cohorts of the hires starting in this run's window, for the per-cohort DAG.
 
-    Returns ``cohorts`` as ``[{"group_name", "emails"}]`` (the mapped task group's kwargs), the
-    ``quarantine_report`` path (or None) and counts, all JSON-serialisable for XCom.
+    Cohort names are decided over the whole extract before the window is applied, so every daily run
+    of one cohort uses the same name. Returns ``cohorts`` as ``[{"group_name", "emails"}]`` (the mapped
+    task group's kwargs), the ``quarantine_report`` path (or None) and counts, all JSON-serialisable.
     """
     first_day, end_day = run_window(data_interval_start, data_interval_end)
-    cohorts, plan = _plan(
-        extract_path, name_template, run_id, quarantine_dir,
-        lambda hires: hires_in_interval(hires, first_day, end_day),
-    )
     log.info("Run covers start dates from %s to before %s", first_day, end_day)
+    cohorts, plan = _plan(
+        extract_path, name_template, run_id, quarantine_dir, max_rejected_share,
+        lambda hires: hires_in_interval(hires, first_day, end_day),
+        (first_day, end_day),
+    )
     return {
         "cohorts": [{"group_name": c.name, "emails": [m.email for m in c.members]} for c in cohorts],
         **plan,
@@ -51,10 +75,17 @@ def plan_run(
 
 
 def plan_wave(
-    *, extract_path: str, name_template: str, run_id: str, quarantine_dir: str | os.PathLike | None = None
+    *,
+    extract_path: str,
+    name_template: str,
+    run_id: str,
+    quarantine_dir: str | os.PathLike | None = None,
+    max_rejected_share: float = DEFAULT_MAX_REJECTED_SHARE,
 ) -> dict[str, Any]:
     """Cohorts of every hire in the extract, for the one-task-per-step wave DAG."""
-    cohorts, plan = _plan(extract_path, name_template, run_id, quarantine_dir, lambda hires: hires)
+    cohorts, plan = _plan(
+        extract_path, name_template, run_id, quarantine_dir, max_rejected_share, lambda hires: hires, None
+    )
     return {
         "groups": [{"name": c.name} for c in cohorts],
         "members_by_name": {c.name: [m.email for m in c.members] for c in cohorts},
@@ -62,8 +93,16 @@ def plan_wave(
     }
 
 
-def _plan(extract_path, name_template, run_id, quarantine_dir, select) -> tuple[list[Cohort], dict[str, Any]]:
-    """Read, select, group into cohorts; report and quarantine every row that cannot be onboarded."""
+def _plan(
+    extract_path: str,
+    name_template: str,
+    run_id: str,
+    quarantine_dir: str | os.PathLike | None,
+    max_rejected_share: float,
+    select: Callable[[list[Hire]], list[Hire]],
+    window: tuple[date, date] | None,
+) -> tuple[list[Cohort], dict[str, Any]]:
+    """Read, name, select, group into cohorts; report and quarantine every row that cannot be onboarded."""
     from airflow.sdk.exceptions import AirflowFailException
 
     # Configuration and whole-file problems: a retry cannot fix them, so fail the task at once.
@@ -71,44 +110,163 @@ def _plan(extract_path, name_template, run_id, quarantine_dir, select) -> tuple[
         check_name_template(name_template)
     except ValueError as exc:
         raise AirflowFailException(f"Param group_name_template {name_template!r}: {exc}") from None
+    share = _check_share(max_rejected_share)
     try:
         extract = read_hr_extract(extract_path)
     except HRExtractError as exc:
         raise AirflowFailException(str(exc)) from None
-    hires = select(extract.hires)
-    cohorts, naming_problems = build_cohorts(hires, name_template)
-    problems = sorted([*extract.problems, *naming_problems], key=lambda p: p.row_number)
-    for problem in problems:
-        log.warning(
-            "HR extract %s row %d (employee_id %r) skipped: %s",
-            extract.path, problem.row_number, problem.employee_id, problem.reason,
-        )
+    if extract.rows_read == 0:
+        raise AirflowFailException(f"HR extract {extract.path}: has no data rows, only a header; nothing to onboard")
+
+    # Names are decided over the whole extract, then the run's hires are selected.
+    naming = name_cohorts(extract.hires, name_template)
+    unnamed = {problem.row_number for problem in naming.problems}
+    usable = [hire for hire in extract.hires if hire.row_number not in unnamed] if unnamed else extract.hires
+    hires = select(usable)
+    cohorts, _ = build_cohorts(hires, name_template, naming=naming)
+    _check_unique_names(cohorts)
+    problems = sorted([*extract.problems, *naming.problems], key=lambda p: p.row_number)
+
     report = write_quarantine_report(
         problems, quarantine_dir or default_quarantine_dir(), run_id=run_id, source_path=extract.path
     )
-    if report:
-        log.warning("%d rejected rows written to quarantine report %s", len(problems), report)
-    log.info("%d of %d valid hires selected, in %d cohorts", len(hires), len(extract.hires), len(cohorts))
+    _log_rows(extract.path, problems, "skipped", "rejected rows", report)
+    _log_rows(extract.path, extract.notes, "kept with a note", "noted rows", None)
+    log.info(
+        "%d data rows: %d valid hires (%d merged duplicates), %d rejected, %d noted; %d hires selected, in %d cohorts",
+        extract.rows_read, len(usable), extract.duplicates_merged, len(problems), len(extract.notes),
+        len(hires), len(cohorts),
+    )
+
+    source = f"HR extract {extract.path}"
+    rejected_share = len(problems) / extract.rows_read
+    if rejected_share > share:
+        raise AirflowFailException(
+            f"{source}: {len(problems)} of {extract.rows_read} rows rejected (threshold {share * 100:g}%); "
+            f"{most_common_problem(problems)}{_see(report)}"
+        )
+    if not usable:
+        raise AirflowFailException(
+            f"{source}: {'the only row was' if extract.rows_read == 1 else f'all {extract.rows_read} rows were'} "
+            "rejected, nothing to onboard; "
+            f"{most_common_problem(problems)}{_see(report)}"
+        )
+    if not hires and window is not None:
+        in_window = [p for p in problems if p.start_date is not None and window[0] <= p.start_date < window[1]]
+        if in_window:
+            raise AirflowFailException(
+                f"{source}: every row starting from {window[0]} to before {window[1]} was rejected "
+                f"({_rows(len(in_window))}), nothing to onboard in this run; "
+                f"{most_common_problem(in_window)}{_see(report)}"
+            )
     return cohorts, {
         "quarantine_report": str(report) if report else None,
+        "rows_read": extract.rows_read,
         "rejected_rows": len(problems),
+        "noted_rows": len(extract.notes),
         "hires_in_run": len(hires),
     }
 
 
+def _check_share(value: Any) -> float:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 <= value <= 1) or math.isnan(value):
+        raise AirflowFailException(
+            f"Param max_rejected_share {value!r}: must be a number from 0 to 1 (0.5: fail when more than half "
+            "of the extract's rows are rejected)"
+        )
+    return float(value)
+
+
+def _check_unique_names(cohorts: Sequence[Cohort]) -> None:
+    """The plan must never ask Zoom for two groups that Zoom considers one."""
+    keys = Counter(group_key(cohort.name) for cohort in cohorts)
+    clashing = sorted(cohort.name for cohort in cohorts if keys[group_key(cohort.name)] > 1)
+    if clashing:  # pragma: no cover - build_cohorts keys cohorts by group_key
+        raise RuntimeError(f"cohort names that Zoom would treat as one group: {clashing}")
+
+
+def most_common_problem(problems: Sequence[RowProblem]) -> str:
+    """``most common problem (200 rows): start_date is not a valid date (...), e.g. '23/11/2026' on line 2``.
+
+    Problems are grouped by kind (the field and what is wrong with it, not the value); a row with two
+    problems counts for both.
+    """
+    counts: Counter[str] = Counter()
+    first: dict[str, tuple[int, str]] = {}
+    for problem in problems:
+        kinds = problem.kinds or (problem.reason,)
+        examples = problem.examples or ("",) * len(kinds)
+        for kind, example in zip(kinds, examples, strict=False):
+            counts[kind] += 1
+            first.setdefault(kind, (problem.row_number, example))
+    if not counts:
+        return "no problem recorded"
+    kind, count = min(counts.items(), key=lambda item: (-item[1], first[item[0]][0]))
+    line, example = first[kind]
+    instance = f"{example} on line {line}" if example else f"line {line}"
+    return f"most common problem ({_rows(count)}): {kind}, e.g. {instance}"
+
+
+def _rows(count: int) -> str:
+    return "1 row" if count == 1 else f"{count} rows"
+
+
+def _see(report: str | None) -> str:
+    return f"; every rejected row and why is in {report}" if report else ""
+
+
+def _log_rows(source: str, rows: Sequence[RowProblem], verb: str, what: str, report: str | None) -> None:
+    """The first ``LOGGED_ROWS`` rows one per line, then a single line for the rest."""
+    for problem in rows[:LOGGED_ROWS]:
+        log.warning(
+            "HR extract %s row %d (employee_id %r) %s: %s",
+            source, problem.row_number, problem.employee_id, verb, problem.reason,
+        )
+    if len(rows) > LOGGED_ROWS:
+        where = f"; see {report}" if report else ""
+        log.warning("... and %d more %s%s", len(rows) - LOGGED_ROWS, what, where)
+    elif rows and report:
+        log.warning("%d %s written to quarantine report %s", len(rows), what, report)
+
+
 def summarize_run(
-    *, cohort_count: int, outcomes: list[dict | None], member_results: list[dict | None]
-) -> dict[str, int]:
-    """Count what the run did. A cohort counts as failed unless one of its member paths finished."""
-    outcomes = [o for o in outcomes if o]
-    member_results = [r for r in member_results if r]
-    return {
-        "created": sum(1 for o in outcomes if o.get("outcome") == "created"),
-        "exists": sum(1 for o in outcomes if o.get("outcome") == "exists"),
-        "failed": cohort_count - len(member_results),
-        "members_added": sum(len(r.get("added", [])) for r in member_results),
-    }
+    *,
+    cohort_count: int | None,
+    outcomes: Sequence[dict | None] | None = (),
+    member_results: Sequence[dict | None] | None = (),
+    rejected_rows: int | None = None,
+) -> dict[str, Any]:
+    """Count what the run did. A cohort counts as failed unless one of its member paths finished.
+
+    ``cohort_count=None`` means the plan step failed (no cohorts at all): the summary says so plainly
+    (``plan_failed``, ``message``) instead of counting. ``rejected_rows`` is the plan's count of rejected
+    rows, reported as ``rejected``; members Zoom refused (a ``rejected`` list in a member result) are
+    counted as ``members_rejected`` when any member result reports them.
+    """
+    outcomes = [o for o in outcomes or () if o]
+    member_results = [r for r in member_results or () if r]
+    if cohort_count is None:
+        summary: dict[str, Any] = {"plan_failed": True, "message": PLAN_FAILED_MESSAGE,
+                                   "created": 0, "exists": 0, "failed": 0, "members_added": 0}
+    else:
+        summary = {
+            "created": sum(1 for o in outcomes if o.get("outcome") == "created"),
+            "exists": sum(1 for o in outcomes if o.get("outcome") == "exists"),
+            "failed": cohort_count - len(member_results),
+            "members_added": sum(len(r.get("added", [])) for r in member_results),
+        }
+    if rejected_rows is not None:
+        summary["rejected"] = rejected_rows
+    if any("rejected" in r for r in member_results):
+        summary["members_rejected"] = sum(len(r.get("rejected") or []) for r in member_results)
+    return summary
 
 
-def format_summary(summary: dict[str, int]) -> str:
-    return " ".join(f"{key}={summary[key]}" for key in ("created", "exists", "failed", "members_added"))
+def format_summary(summary: dict[str, Any]) -> str:
+    """``created=2 exists=1 failed=0 members_added=4 rejected=3`` (the optional counts at the end), or,
+    for a failed plan, the message saying so."""
+    if summary.get("plan_failed"):
+        return summary.get("message") or PLAN_FAILED_MESSAGE
+    return " ".join(f"{key}={summary[key]}" for key in SUMMARY_FIELDS if key in summary)
