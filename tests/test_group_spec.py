@@ -1,6 +1,6 @@
 import pytest
 
-from airflow_provider_zoom.group_spec import InvalidGroupSpec, validate_group_spec
+from airflow_provider_zoom.group_spec import InvalidGroupSpec, group_key, normalize_group_name, validate_group_spec
 
 
 def test_form_fields_match_zoom_curl_example():
@@ -45,3 +45,39 @@ def test_invalid_values_name_the_field_and_value(kwargs, field, fragment):
 
 def test_128_characters_after_trimming_is_accepted():
     assert validate_group_spec("  " + "x" * 128 + "  ").name == "x" * 128
+
+
+# --- one identity per group name, one shown form ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "variant", ["support", " SUPPORT ", "Sup\u200bport", "Ｓｕｐｐｏｒｔ", "Support\u00a0", "Sup\u00adport", "\ufeffSupport"]
+)
+def test_group_key_is_one_identity_for_case_width_and_invisible_variants(variant):
+    assert group_key(variant) == group_key("Support") == "support"
+
+
+def test_group_key_collapses_inner_space_and_never_raises():
+    assert group_key("Customer\u00a0 \u3000Success") == group_key("customer success")
+    for hostile in ("Sa\u202eles", "Sa\tles", "\x00", "", 42):
+        assert isinstance(group_key(hostile), str)
+
+
+def test_normalize_group_name_keeps_case_and_drops_harmless_invisibles():
+    assert normalize_group_name("  Sup\u200bport\u00a0 Team ") == "Support Team"
+    assert normalize_group_name("Ｓａｌｅｓ") == "Sales"
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("Sa\u202eles", "bidi control U+202E RIGHT-TO-LEFT OVERRIDE at position 3"),
+        ("Sales\u2067", "bidi control U+2067 RIGHT-TO-LEFT ISOLATE at position 6"),
+        ("Sa\tles", "control character U+0009 TAB at position 3"),
+        ("Sa\x07les", "control character U+0007 CONTROL at position 3"),
+    ],
+)
+def test_control_and_bidi_characters_are_refused_naming_character_and_position(name, fragment):
+    with pytest.raises(InvalidGroupSpec) as info:
+        validate_group_spec(name)
+    assert info.value.field == "name" and fragment in str(info.value)
