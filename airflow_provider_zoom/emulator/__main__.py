@@ -2,13 +2,17 @@
 
     python -m airflow_provider_zoom.emulator [--host 127.0.0.1] [--port 8765] [--state-file PATH]
         [--client-id demo-client-id --client-secret demo-client-secret --account-id demo-account]
+        [--users FILE ...] [--user-domain DOMAIN ...] [--free-account]
         [--plan unlimited] [--light-rps N --medium-rps N --light-daily N --medium-daily N]
         [--token-policy multiple] [--seed N --fault-5xx F --fault-reset F --fault-burst-429 F
         --fault-latency-ms N --fault-latency-jitter-ms N --fault-commit-then-fail F
         --fault-invalidate-tokens-at 3,10 --faults-on-oauth] [--log-level warning]
 
 Defaults: plan ``unlimited`` (no rate limits), no faults, token policy ``multiple``, no state file (the
-account lives in memory). Prints ``Zoom emulator listening on http://HOST:PORT`` once it accepts
+account lives in memory), a paid account and no users: only users given by ``--users`` (a file of one address
+per line, or a CSV with an ``email`` column such as an HR extract), ``--user-domain`` or ``POST
+/_emulator/users`` can join IM groups, as at Zoom. Bad input (a malformed option, an unreadable users file, a
+state file that is not one) ends it with exit status 2 and one ``error:`` line on stderr. Prints ``Zoom emulator listening on http://HOST:PORT`` once it accepts
 connections. SIGTERM and SIGINT stop it with exit status 0; the state file is written after every change,
 so nothing is lost on exit.
 """
@@ -21,6 +25,7 @@ import sys
 from types import FrameType
 
 from .backend import DEFAULT_ACCOUNT_ID, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, TOKEN_POLICIES, ZoomBackend
+from .directory import SeedUser, read_users_file
 from .handle import base_url
 from .process import LISTENING
 from .ratelimit import PLANS
@@ -45,6 +50,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID, help="OAuth app client id" + default)
     parser.add_argument("--client-secret", default=DEFAULT_CLIENT_SECRET, help="OAuth app client secret" + default)
     parser.add_argument("--account-id", default=DEFAULT_ACCOUNT_ID, help="Zoom account id" + default)
+    directory = parser.add_argument_group("the account's users (only they can join IM groups; default: nobody)")
+    directory.add_argument(
+        "--users",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="seed users: one email per line, or a CSV with an 'email' column (rows with a malformed email are"
+        " skipped); repeatable",
+    )
+    directory.add_argument(
+        "--user-domain",
+        action="append",
+        default=[],
+        metavar="DOMAIN",
+        help="every well-formed address @DOMAIN is a user (for synthetic load; real Zoom has no such thing);"
+        " repeatable",
+    )
+    parser.add_argument(
+        "--free-account",
+        action="store_true",
+        help="a free account: every IM group operation answers 400 'Only available for paid account'",
+    )
     parser.add_argument("--plan", choices=sorted(PLANS), default="unlimited", help="rate-limit preset" + default)
     parser.add_argument("--light-rps", type=int, metavar="N", help="override the plan's Light requests per second")
     parser.add_argument("--medium-rps", type=int, metavar="N", help="override the plan's Medium requests per second")
@@ -96,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        users = _read_users(args.users)
         backend = ZoomBackend(
             client_id=args.client_id,
             client_secret=args.client_secret,
@@ -107,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
             light_daily=args.light_daily,
             medium_daily=args.medium_daily,
             token_policy=args.token_policy,
+            paid_account=not args.free_account,
+            users=users,
+            user_domains=args.user_domain,
             seed=args.seed,
             faults={
                 "error_5xx": args.fault_5xx,
@@ -135,6 +166,21 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signum, _exit_cleanly)
     server.run(sockets=[sock])
     return 0
+
+
+def _read_users(paths: list[str]) -> list[SeedUser]:
+    """Every ``--users`` file's users, with a one-line note on stderr for each file that had rows skipped."""
+    users: list[SeedUser] = []
+    for path in paths:
+        found, skipped = read_users_file(path)
+        users += found
+        if skipped:
+            lines = ", ".join(map(str, skipped[:10])) + (", ..." if len(skipped) > 10 else "")
+            print(
+                f"note: users file {path}: skipped {len(skipped)} row(s) without a valid email (line {lines})",
+                file=sys.stderr,
+            )
+    return users
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:

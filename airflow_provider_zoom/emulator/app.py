@@ -20,7 +20,7 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 
 from .backend import ZoomBackend
-from .errors import DropConnection, EmulatorError, invalid_body
+from .errors import DropConnection, EmulatedZoomError, EmulatorError, invalid_body
 from .ratelimit import Category
 
 Scope = dict[str, Any]
@@ -36,6 +36,7 @@ class Reply:
 
 
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+JSON_TYPE, MULTIPART_TYPE = "application/json", "multipart/form-data"
 Handler = Callable[[ZoomBackend, Request, dict[str, str]], Awaitable[Reply]]
 
 
@@ -68,6 +69,23 @@ def _is_form(request: Request) -> bool:
     return request.headers.get("content-type", "").startswith(FORM_TYPES)
 
 
+def _media_type(request: Request) -> str:
+    """``Content-Type`` without its parameters, lower-cased; ``""`` when the request has none."""
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def unsupported_content_type(media_type: str, accepted: tuple[str, ...]) -> EmulatedZoomError:
+    """A body in a content type the operation does not take: HTTP 400, code 300.
+
+    Zoom's errors page lists no 415; it answers a request body it cannot use with 400 and code 300 (the
+    "Validation Failed." / "Request Body should be a valid JSON object." family), so that is the documented
+    shape a client must already handle. Zoom is silent on what it does with other content types; refusing
+    them (rather than guessing at the body) is the stricter choice and shows a client bug at once.
+    """
+    given = media_type or "none"
+    return EmulatedZoomError(400, 300, f"Unsupported Content-Type: {given}. Send {' or '.join(accepted)}.")
+
+
 async def _form_fields(request: Request) -> dict[str, str]:
     """A form's fields as text; the first value wins when a field is repeated."""
     fields: dict[str, str] = {}
@@ -83,13 +101,30 @@ async def _form_fields(request: Request) -> dict[str, str]:
 
 
 async def _form_or_json(request: Request) -> dict[str, Any]:
-    """Create/update bodies: Zoom documents multipart/form-data and JSON; urlencoded forms are accepted too."""
-    if _is_form(request):
+    """Create/update bodies in the two content types Zoom documents: Swagger's top-level ``consumes`` is
+    ``application/json`` and ``multipart/form-data`` (the create example is JSON, the Postman collection
+    multipart). Anything else, ``application/x-www-form-urlencoded`` included, is refused. No body at all
+    goes on to the operation's own validation ("name is required")."""
+    media_type = _media_type(request)
+    if media_type == MULTIPART_TYPE:
         return await _form_fields(request)
-    body = await _json(request)
+    raw = await request.body()
+    if media_type != JSON_TYPE and raw.strip():
+        raise unsupported_content_type(media_type, (JSON_TYPE, MULTIPART_TYPE))
+    body = _parse_json(raw)
     if not isinstance(body, dict):
         raise invalid_body()
     return body
+
+
+async def _json_only(request: Request) -> Any:
+    """Add-members bodies: JSON only. Its body is a list of ``{id}``/``{email}`` objects, which flat form fields
+    cannot carry and for which Zoom documents no form encoding, so a form (or any other type) is refused."""
+    raw = await request.body()
+    media_type = _media_type(request)
+    if media_type != JSON_TYPE and raw.strip():
+        raise unsupported_content_type(media_type, (JSON_TYPE,))
+    return _parse_json(raw)
 
 
 def _basic_credentials(header: str) -> tuple[str | None, str | None]:
@@ -104,7 +139,11 @@ def _basic_credentials(header: str) -> tuple[str | None, str | None]:
 
 
 async def _json(request: Request) -> Any:
-    raw = await request.body()
+    """An admin endpoint's body: JSON whatever the Content-Type (these are the emulator's, not Zoom's)."""
+    return _parse_json(await request.body())
+
+
+def _parse_json(raw: bytes) -> Any:
     if not raw.strip():
         return {}
     try:
@@ -160,7 +199,7 @@ async def list_members(backend: ZoomBackend, request: Request, params: dict[str,
 
 
 async def add_members(backend: ZoomBackend, request: Request, params: dict[str, str]) -> Reply:
-    return Reply(201, backend.add_members(params["groupId"], await _json(request)))
+    return Reply(201, backend.add_members(params["groupId"], await _json_only(request)))
 
 
 async def remove_member(backend: ZoomBackend, _: Request, params: dict[str, str]) -> Reply:
@@ -193,6 +232,15 @@ async def update_config(backend: ZoomBackend, request: Request, _: dict[str, str
     return Reply(200, backend.update_config(body))
 
 
+async def list_users(backend: ZoomBackend, _: Request, __: dict[str, str]) -> Reply:
+    return Reply(200, {"users": backend.dump()["users"], "user_domains": backend.config()["user_domains"]})
+
+
+async def add_users(backend: ZoomBackend, request: Request, _: dict[str, str]) -> Reply:
+    body = await _json(request)
+    return Reply(200, backend.add_users(body.get("emails") if isinstance(body, dict) else None))
+
+
 async def invalidate_tokens(backend: ZoomBackend, _: Request, __: dict[str, str]) -> Reply:
     return Reply(200, {"invalidated": backend.invalidate_tokens()})
 
@@ -215,6 +263,8 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", "/_emulator/config", update_config, "admin"),
     Route("POST", "/_emulator/config", update_config, "admin"),
     Route("POST", "/_emulator/tokens/invalidate", invalidate_tokens, "admin"),
+    Route("GET", "/_emulator/users", list_users, "admin"),
+    Route("POST", "/_emulator/users", add_users, "admin"),
 )
 
 
@@ -229,11 +279,22 @@ class EmulatorApp:
         if scope["type"] != "http":  # no lifespan or websockets; servers are run with lifespan="off"
             return
         method, path = scope["method"], scope["path"].rstrip("/") or "/"
+        allowed: list[str] = []
         for route, pattern in self._routes:
-            match = pattern.match(path) if route.method == method else None
-            if match:
+            match = pattern.match(path)
+            if match and route.method == method:
                 await self._serve(route, match.groupdict(), Request(scope, receive), receive, send)
                 return
+            if match:
+                allowed.append(route.method)
+        if allowed:
+            # A known path, another method: HTTP's 405 with the Allow header it requires (RFC 9110 15.5.6),
+            # in Zoom's {"code", "message"} error shape with the status as code, as for 404 and 429. Zoom
+            # documents nothing for this case; answering 404 would hide that the path itself is right.
+            allow = ", ".join(sorted(set(allowed)))
+            body = {"code": 405, "message": f"Method {method} is not allowed for this path. Allowed: {allow}."}
+            await _send_json(send, Reply(405, body, {"Allow": allow}))
+            return
         await _send_json(send, Reply(404, {"code": 404, "message": "Not found"}))
 
     async def _serve(

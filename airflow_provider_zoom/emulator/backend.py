@@ -17,12 +17,13 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .directory import SeedUser, email_domain, is_email, normalize_domain
 from .errors import DropConnection, EmulatedZoomError, OAuthError, group_not_found, validation_error
 from .faults import FAULT_KINDS, FaultConfig, FaultInjector
 from .persistence import load_state, save_state
@@ -42,7 +43,6 @@ DEFAULT_SEARCH_FLAGS = {"search_by_domain": False, "search_by_account": True, "s
 MAX_NAME_LENGTH = 128
 MAX_MEMBERS_PER_ADD = 10
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 30, 300
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _NAME_SPLIT = re.compile(r"[._\-+]+")
 
 PER_SECOND_MESSAGE = "You have reached the maximum per-second rate limit for this API. Try again later."
@@ -59,6 +59,9 @@ class User:
     first_name: str
     last_name: str
     type: int = 1  # Basic
+    # "directory": seeded, added by /_emulator/users or read from a state file; "domain": a user of a
+    # --user-domain, materialised the first time a request names it (dropped again by a reset).
+    source: str = "directory"
 
     def as_member(self) -> dict[str, Any]:
         return {
@@ -118,9 +121,15 @@ class ZoomBackend:
     """One Zoom account with one Server-to-Server OAuth app.
 
     ``plan`` picks Zoom's rate-limit preset; ``light_rps``/``medium_rps``/``light_daily``/``medium_daily``
-    override it (``None`` keeps the preset). ``faults`` is a :class:`FaultConfig` or its dict form. ``seed``
-    makes group ids and (unless ``faults`` has its own seed) faults reproducible. ``clock`` returns epoch
-    seconds and drives token expiry, rate-limit windows and page-token expiry, so tests need not sleep.
+    override it (``None`` keeps the preset). ``paid_account=False`` makes every IM group operation answer
+    Zoom's "Only available for paid account" (``plan`` only sets rate limits, so that free-plan limits can be
+    exercised on a working API). ``faults`` is a :class:`FaultConfig` or its dict form. ``seed`` makes group
+    ids and (unless ``faults`` has its own seed) faults reproducible. ``clock`` returns epoch seconds and
+    drives token expiry, rate-limit windows and page-token expiry, so tests need not sleep.
+
+    Only users of the account can be added to a group, as at Zoom. ``users`` seeds the directory with
+    addresses (or :class:`~.directory.SeedUser` records carrying names); ``user_domains`` makes every
+    well-formed address under those domains a user (see :meth:`_lookup_email`).
     """
 
     def __init__(
@@ -138,6 +147,9 @@ class ZoomBackend:
         token_policy: str = "multiple",
         token_ttl: int = ACCESS_TOKEN_TTL,
         app_disabled: bool = False,
+        paid_account: bool = True,
+        users: Iterable[str | SeedUser] | None = None,
+        user_domains: Iterable[str] | None = None,
         faults: FaultConfig | Mapping[str, Any] | None = None,
         seed: int | None = None,
         clock: Callable[[], float] = time.time,
@@ -162,11 +174,15 @@ class ZoomBackend:
             "token_policy": token_policy,
             "token_ttl": token_ttl,
             "app_disabled": app_disabled,
+            "paid_account": paid_account,
             "faults": fault_dict,
         }
+        # The directory the account starts with; reset(keep_config=False) returns to it.
+        self._user_domains = tuple(dict.fromkeys(normalize_domain(domain) for domain in user_domains or ()))
+        self._initial_users = _seed_directory(users or ())
         self._groups: dict[str, Group] = {}
         self._names: dict[str, str] = {}  # casefolded name -> group id
-        self._users: dict[str, User] = {}
+        self._users: dict[str, User] = {uid: replace(user) for uid, user in self._initial_users.items()}
         self._tokens: dict[str, float] = {}  # access token -> expiry; invalidated tokens are removed
         self._page_cursors: dict[str, _PageCursor] = {}
         self._ids = random.Random(seed)
@@ -176,6 +192,7 @@ class ZoomBackend:
         self._token_policy = "multiple"
         self._token_ttl = ACCESS_TOKEN_TTL
         self._app_disabled = False
+        self._paid_account = True
         self._faults = FaultInjector(FaultConfig(), seed)
         try:
             self.update_config(self._initial_config)
@@ -198,6 +215,8 @@ class ZoomBackend:
                 "token_policy": self._token_policy,
                 "token_ttl": self._token_ttl,
                 "app_disabled": self._app_disabled,
+                "paid_account": self._paid_account,
+                "user_domains": list(self._user_domains),
                 "faults": self._faults.config.to_dict(),
                 "seed": self._seed,
             }
@@ -209,7 +228,7 @@ class ZoomBackend:
         ``faults`` replaces the whole fault config and re-seeds the fault RNG. Changing limits restarts the
         rate-limit windows.
         """
-        settable = {"plan", *LIMIT_KEYS, "token_policy", "token_ttl", "app_disabled", "faults"}
+        settable = {"plan", *LIMIT_KEYS, "token_policy", "token_ttl", "app_disabled", "paid_account", "faults"}
         problems = [(key, "is not a configurable setting") for key in changes if key not in settable]
         plan = changes.get("plan", self._plan)
         if plan not in PLANS:
@@ -225,6 +244,8 @@ class ZoomBackend:
             problems.append(("token_ttl", "must be a positive number of seconds"))
         if "app_disabled" in changes and not isinstance(changes["app_disabled"], bool):
             problems.append(("app_disabled", "must be a boolean"))
+        if "paid_account" in changes and not isinstance(changes["paid_account"], bool):
+            problems.append(("paid_account", "must be a boolean"))
         fault_config = None
         if "faults" in changes:
             try:
@@ -243,6 +264,7 @@ class ZoomBackend:
             self._token_policy = changes.get("token_policy", self._token_policy)
             self._token_ttl = ttl
             self._app_disabled = changes.get("app_disabled", self._app_disabled)
+            self._paid_account = changes.get("paid_account", self._paid_account)
             if fault_config is not None:
                 self._faults = FaultInjector(fault_config, self._seed)
             return self.config()
@@ -276,11 +298,19 @@ class ZoomBackend:
             }
 
     def reset(self, *, keep_config: bool = True) -> None:
-        """Empty the account and counters; the fault RNG and id RNG restart from their seeds."""
+        """Empty the account and counters; the fault RNG and id RNG restart from their seeds.
+
+        The user directory is kept (domain users are forgotten until named again); ``keep_config=False``
+        returns it, like the config, to what the account started with: the seeded users, not those added
+        by :meth:`add_users` since.
+        """
         with self._lock:
             self._groups.clear()
             self._names.clear()
-            self._users.clear()
+            if keep_config:
+                self._users = {uid: user for uid, user in self._users.items() if user.source == "directory"}
+            else:
+                self._users = {uid: replace(user) for uid, user in self._initial_users.items()}
             self._tokens.clear()
             self._page_cursors.clear()
             self._ids = random.Random(self._seed)
@@ -384,6 +414,8 @@ class ZoomBackend:
             if exceeded is not None:
                 self._rate_limited += 1
                 raise _rate_limit_error(exceeded)
+            if not self._paid_account:
+                raise _not_paid(self.account_id)
             self._inject_transport_fault(fault)
 
     def _check_token(self, authorization: str | None) -> None:
@@ -492,7 +524,13 @@ class ZoomBackend:
             }
 
     def add_members(self, group_id: str, payload: Any) -> dict[str, Any]:
-        """Add up to 10 users by id or email; members already in the group are ignored, as Zoom does."""
+        """Add up to 10 users of the account by id or email; all or nothing.
+
+        Members already in the group are ignored, as Zoom does, and ``ids`` lists only the users this call
+        added. Any malformed entry or unknown user fails the whole request with Zoom's 400/300 "Validation
+        Failed." naming every bad entry by index: Zoom documents no partial success for this operation, so
+        the emulator takes the strict reading and adds nobody.
+        """
         items = payload.get("members") if isinstance(payload, dict) else None
         if not isinstance(items, list) or not items:
             raise validation_error([("members", "is required: a list of 1 to 10 {id} or {email} objects")])
@@ -500,33 +538,38 @@ class ZoomBackend:
             raise validation_error([("members", f"at most {MAX_MEMBERS_PER_ADD} members per request")])
         with self._lock:
             group = self._group(group_id)
-            resolved: list[tuple[str, str | None]] = []  # (user id, email to provision or None)
-            problems: list[tuple[str, str]] = []
+            resolved: list[User] = []
+            errors: list[dict[str, str]] = []
             for index, item in enumerate(items):
                 where = f"members[{index}]"
                 item = item if isinstance(item, dict) else {}
                 user_id, email = item.get("id"), item.get("email")
                 if user_id:  # Swagger: "If the user ID is given then ignore the user email."
-                    if not isinstance(user_id, str) or user_id not in self._users:
-                        problems.append((f"{where}.id", f"user does not exist: {user_id}"))
+                    user = self._users.get(user_id) if isinstance(user_id, str) else None
+                    if user is None:
+                        errors.append(_no_such_user(f"{where}.id", user_id))
                     else:
-                        resolved.append((user_id, None))
-                elif isinstance(email, str) and _EMAIL.match(email.strip()):
-                    resolved.append((user_id_for(email), email.strip()))
+                        resolved.append(user)
+                elif isinstance(email, str) and is_email(email.strip()):
+                    user = self._lookup_email(email.strip())
+                    if user is None:
+                        errors.append(_no_such_user(f"{where}.email", email.strip()))
+                    else:
+                        resolved.append(user)
                 else:
-                    problems.append((f"{where}.email", "must be a valid email address (or give id)"))
-            if problems:
-                raise validation_error(problems)
-            ids: dict[str, None] = {}
-            for user_id, email in resolved:
-                if email is not None and user_id not in self._users:
-                    # Real Zoom requires the user to exist in the account already. The emulator provisions
-                    # any well-formed email so that HR extracts can be onboarded directly.
-                    self._users[user_id] = _new_user(user_id, email)
-                group.members.setdefault(user_id)
-                ids.setdefault(user_id)
+                    field_name = f"{where}.email"
+                    message = f"{field_name}: must be a valid email address (or give id)"
+                    errors.append({"field": field_name, "message": message})
+            if errors:
+                raise EmulatedZoomError(400, 300, "Validation Failed.", errors=errors)
+            added: dict[str, None] = {}
+            for user in resolved:
+                self._users.setdefault(user.id, user)  # a domain user joins the directory when first named
+                if user.id not in group.members:
+                    group.members[user.id] = None
+                    added[user.id] = None
             self._save()
-            return {"ids": ",".join(ids), "added_at": iso_z(self._clock())}
+            return {"ids": ",".join(added), "added_at": iso_z(self._clock())}
 
     def remove_member(self, group_id: str, member_id: str) -> None:
         with self._lock:
@@ -537,6 +580,43 @@ class ZoomBackend:
                 raise EmulatedZoomError(404, 1001, f"User does not exist in group {group_id}: {member_id}.")
             del group.members[member_id]
             self._save()
+
+    # -- the user directory ----------------------------------------------------------------------------
+
+    def add_users(self, emails: Any) -> dict[str, Any]:
+        """``POST /_emulator/users``: make these addresses users of the account (all or nothing)."""
+        if not isinstance(emails, list) or not emails:
+            raise validation_error([("emails", "is required: a non-empty list of email addresses")])
+        problems = [
+            (f"emails[{index}]", "must be a valid email address")
+            for index, email in enumerate(emails)
+            if not isinstance(email, str) or not is_email(email.strip())
+        ]
+        if problems:
+            raise validation_error(problems)
+        with self._lock:
+            users = []
+            for email in emails:
+                user = self._users.get(user_id_for(email))
+                if user is None:
+                    user = self._users[user_id_for(email)] = _new_user(SeedUser(email.strip()))
+                user.source = "directory"  # a domain user named here stays across resets too
+                users.append(user.as_member())
+            self._save()
+            return {"users": users}
+
+    def _lookup_email(self, email: str) -> User | None:
+        """The account's user with this address (case-insensitively, as the user lookup reference advises).
+
+        Under a ``user_domains`` domain every well-formed address is a user, created here on first use. Real
+        Zoom has no such thing: it is a convenience for synthetic load tests (bench, e2e, the test suite) whose
+        thousands of generated addresses would otherwise all have to be seeded. Such a user's id is only known
+        once an email has named it (ids are derived from the address and cannot be reversed).
+        """
+        user = self._users.get(user_id_for(email))
+        if user is None and email_domain(email) in self._user_domains:
+            user = _new_user(SeedUser(email), source="domain")
+        return user
 
     # -- internals -----------------------------------------------------------------------------------
 
@@ -585,16 +665,19 @@ class ZoomBackend:
                     }
                     for g in self._groups.values()
                 ],
-                "users": [user.as_member() for user in self._users.values()],
+                "users": [{**user.as_member(), "source": user.source} for user in self._users.values()],
             },
         )
 
     def _load(self, path: Path) -> None:
+        """The account in ``path`` (checked by :func:`load_state`), on top of the seeded directory."""
         data = load_state(path)
         if data is None:
             return
         for raw in data["users"]:
             user = User(**raw)
+            if user.source == "domain" and email_domain(user.email) not in self._user_domains:
+                user.source = "directory"  # its domain is no longer given: the file is all that vouches for it
             self._users[user.id] = user
         for raw in data["groups"]:
             group = Group(**{**raw, "members": dict.fromkeys(raw["members"])})
@@ -657,10 +740,40 @@ def _int_param(name: str, raw: str | None, default: int, maximum: int | None) ->
     return value
 
 
-def _new_user(user_id: str, email: str) -> User:
-    """Names guessed from the mailbox (jane.doe@ -> Jane Doe), so member listings look plausible."""
-    parts = [part.capitalize() for part in _NAME_SPLIT.split(email.split("@", 1)[0]) if part]
-    return User(id=user_id, email=email, first_name=parts[0] if parts else "", last_name=" ".join(parts[1:]))
+def _seed_directory(seeds: Iterable[str | SeedUser]) -> dict[str, User]:
+    """The seeded users by id; raises ``ValueError`` for a malformed address (files skip those rows instead)."""
+    users: dict[str, User] = {}
+    for seed in seeds:
+        seed = SeedUser(seed) if isinstance(seed, str) else seed
+        email = seed.email.strip() if isinstance(seed.email, str) else ""
+        if not is_email(email):
+            raise ValueError(f"user {seed.email!r} is not a valid email address")
+        user = _new_user(replace(seed, email=email))
+        users.setdefault(user.id, user)  # the first of duplicate rows wins
+    return users
+
+
+def _new_user(seed: SeedUser, source: str = "directory") -> User:
+    """Names from the seed, else guessed from the mailbox (jane.doe@ -> Jane Doe), so listings look plausible."""
+    parts = [part.capitalize() for part in _NAME_SPLIT.split(seed.email.split("@", 1)[0]) if part]
+    first = seed.first_name if seed.first_name is not None else (parts[0] if parts else "")
+    last = seed.last_name if seed.last_name is not None else " ".join(parts[1:])
+    return User(id=user_id_for(seed.email), email=seed.email, first_name=first, last_name=last, source=source)
+
+
+def _no_such_user(field_name: str, who: object) -> dict[str, str]:
+    # Zoom's wording for an unknown user (code 1001 of "Get a user"), as one entry of a 300 "Validation Failed."
+    return {"field": field_name, "message": f"User does not exist: {who}."}
+
+
+def _not_paid(account_id: str) -> EmulatedZoomError:
+    """Swagger lists error code 200 "Only available for paid account:{accountId}." on six of the eight IM group
+    operations (not on update or delete group), under a response key of 200 that is the error code, not the
+    status. The status is 400, as Zoom documents the same code 200 for Contact Groups (see
+    zoom-contact-groups.md 3.2). Where Swagger is silent (update, delete group) the emulator refuses too: a
+    free account has no IM groups to change, and the stricter answer cannot hide a client bug.
+    """
+    return EmulatedZoomError(400, 200, f"Only available for paid account: {account_id}.")
 
 
 def _rate_limit_error(exceeded: Exceeded) -> EmulatedZoomError:

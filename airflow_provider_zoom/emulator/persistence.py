@@ -11,16 +11,111 @@ from typing import Any
 FORMAT_VERSION = 1
 
 
+class StateFileError(ValueError):
+    """A state file the emulator cannot start from; the message names the file and what is wrong, on one line."""
+
+
+_GROUP_FIELDS: dict[str, tuple[type, ...]] = {
+    "id": (str,),
+    "name": (str,),
+    "type": (str,),
+    "search_by_domain": (bool,),
+    "search_by_account": (bool,),
+    "search_by_ma_account": (bool,),
+    "created_at": (int, float),
+    "members": (list,),
+}
+_USER_FIELDS: dict[str, tuple[type, ...]] = {
+    "id": (str,),
+    "email": (str,),
+    "first_name": (str,),
+    "last_name": (str,),
+    "type": (int,),
+}
+_USER_SOURCES = ("directory", "domain")
+
+
 def load_state(path: Path) -> dict[str, Any] | None:
-    """The saved account, or ``None`` when there is no file yet."""
+    """The saved account, or ``None`` when there is no file yet.
+
+    Raises :class:`StateFileError` for a file that cannot be read, is not JSON (a truncated copy, say) or
+    does not have the shape :func:`save_state` writes, so that the CLI can say so in one line.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
-    data = json.loads(text)
-    if data.get("version") != FORMAT_VERSION:
-        raise ValueError(f"{path}: unsupported emulator state version {data.get('version')!r}")
+    except OSError as exc:
+        raise StateFileError(f"state file {path}: cannot read it: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise StateFileError(f"state file {path}: not UTF-8 text (byte {exc.start}); is it the right file?") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        detail = f"{exc.msg}: line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else exc
+        raise StateFileError(f"state file {path}: not valid JSON ({detail}); truncated, or not a state file?") from None
+    problem = _shape_problem(data)
+    if problem:
+        raise StateFileError(f"state file {path}: not an emulator state file: {problem}")
     return data
+
+
+def _shape_problem(data: Any) -> str | None:
+    """What is wrong with a parsed state file, or ``None``; checks everything the backend relies on."""
+    if not isinstance(data, dict):
+        return f"the top level is a JSON {_json_type(data)}, not an object"
+    if data.get("version") != FORMAT_VERSION:
+        return f"version is {data.get('version')!r}, this emulator reads version {FORMAT_VERSION}"
+    for key in ("groups", "users"):
+        if not isinstance(data.get(key), list):
+            return f"{key!r} must be a list"
+    user_ids: set[str] = set()
+    for index, user in enumerate(data["users"]):
+        where = f"users[{index}]"
+        problem = _record_problem(where, user, _USER_FIELDS, optional={"source"})
+        if problem:
+            return problem
+        if user.get("source", "directory") not in _USER_SOURCES:
+            return f"{where}.source must be one of {', '.join(_USER_SOURCES)}"
+        user_ids.add(user["id"])
+    names: set[str] = set()
+    for index, group in enumerate(data["groups"]):
+        where = f"groups[{index}]"
+        problem = _record_problem(where, group, _GROUP_FIELDS)
+        if problem:
+            return problem
+        unknown = [m for m in group["members"] if not isinstance(m, str) or m not in user_ids]
+        if unknown:
+            return f"{where}.members lists {unknown[0]!r}, which is not among the file's users"
+        if group["name"].casefold() in names:
+            return f"{where}.name {group['name']!r} is used by an earlier group"
+        names.add(group["name"].casefold())
+    return None
+
+
+def _record_problem(
+    where: str, record: Any, fields: dict[str, tuple[type, ...]], optional: frozenset[str] | set[str] = frozenset()
+) -> str | None:
+    if not isinstance(record, dict):
+        return f"{where} is a JSON {_json_type(record)}, not an object"
+    for key, types in fields.items():
+        value = record.get(key)
+        if key not in record:
+            return f"{where} has no {key!r}"
+        if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
+            return f"{where}.{key} must be {' or '.join(_TYPE_NAMES[t] for t in types)}"
+    extra = sorted(set(record) - set(fields) - set(optional))
+    if extra:
+        return f"{where} has unknown key(s) {', '.join(map(repr, extra))}"
+    return None
+
+
+_TYPE_NAMES = {str: "a string", bool: "a boolean", int: "an integer", float: "a number", list: "a list"}
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
 def save_state(path: Path, data: dict[str, Any]) -> None:

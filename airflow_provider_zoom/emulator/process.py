@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO, Self
 
@@ -69,7 +69,9 @@ class EmulatorProcess(EmulatorHandle):
     ``args`` are further CLI options (``"--plan", "business"``, ``"--state-file", path``; see ``--help``). Host,
     port and the OAuth app are keywords, since :attr:`url` and :meth:`connection_uri_json` depend on them. Port
     0, the default, has the emulator bind a free port itself (no pick-then-bind race) and its listening line
-    says which. Its stderr is appended to ``log_path``, or kept in a temporary file; either way a failed start
+    says which. ``users`` (addresses, written to a temporary ``--users`` file for the process's lifetime) and
+    ``user_domains`` (``--user-domain``) seed the account's users, like :class:`ZoomBackend`'s keywords; a
+    users file of one's own goes in ``args`` as ``"--users", path``. Its stderr is appended to ``log_path``, or kept in a temporary file; either way a failed start
     raises :class:`EmulatorStartError` quoting that stderr's last line, not a bare traceback. ``new_session``
     gives it a process group of its own, out of reach of the terminal's Ctrl-C: then only :meth:`stop` ends it,
     group and all::
@@ -86,6 +88,8 @@ class EmulatorProcess(EmulatorHandle):
         client_id: str = DEFAULT_CLIENT_ID,
         client_secret: str = DEFAULT_CLIENT_SECRET,
         account_id: str = DEFAULT_ACCOUNT_ID,
+        users: Iterable[str] | None = None,
+        user_domains: Iterable[str] = (),
         log_path: str | os.PathLike[str] | None = None,
         new_session: bool = False,
         env: Mapping[str, str] | None = None,
@@ -110,8 +114,11 @@ class EmulatorProcess(EmulatorHandle):
             client_secret,
             "--account-id",
             account_id,
+            *(arg for domain in user_domains for arg in ("--user-domain", domain)),
             *args,
         ]
+        self.users = list(users) if users is not None else None
+        self._users_file: Path | None = None  # written by start(), removed by stop()
         self.client_id, self.client_secret, self.account_id = client_id, client_secret, account_id
         self.log_path = Path(log_path) if log_path is not None else None
         self.new_session = new_session
@@ -132,9 +139,16 @@ class EmulatorProcess(EmulatorHandle):
             self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed (and so deleted) by stop()
         stderr_start = self._stderr.seek(0, os.SEEK_END)
         self.proc = None
+        argv = self.argv
         try:
+            if self.users is not None:
+                fd, name = tempfile.mkstemp(prefix="zoom-emulator-users-", suffix=".txt")
+                self._users_file = Path(name)
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.writelines(f"{email}\n" for email in self.users)
+                argv = [*argv, "--users", name]
             self.proc = subprocess.Popen(
-                self.argv,
+                argv,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=self._stderr,
@@ -195,3 +209,6 @@ class EmulatorProcess(EmulatorHandle):
                 self.proc.stdout.close()
         self._stderr.close()
         self._stderr = None
+        if self._users_file is not None:
+            self._users_file.unlink(missing_ok=True)
+            self._users_file = None

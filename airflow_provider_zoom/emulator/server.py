@@ -71,9 +71,10 @@ class EmulatorServer(EmulatorHandle):
 
     Keyword arguments are :class:`ZoomBackend`'s (``client_id``, ``client_secret``, ``account_id``,
     ``state_file``, ``plan``, ``light_rps``, ``medium_rps``, ``light_daily``, ``medium_daily``,
-    ``token_policy``, ``token_ttl``, ``app_disabled``, ``faults``, ``seed``, ``clock``)::
+    ``token_policy``, ``token_ttl``, ``app_disabled``, ``paid_account``, ``users``, ``user_domains``,
+    ``faults``, ``seed``, ``clock``)::
 
-        with EmulatorServer(plan="free") as zoom:
+        with EmulatorServer(plan="free", user_domains=["example.com"]) as zoom:
             os.environ["AIRFLOW_CONN_ZOOM_DEFAULT"] = zoom.connection_uri_json()
     """
 

@@ -18,7 +18,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture(scope="session")
 def zoom_server(clock: FakeClock) -> Iterator[EmulatorServer]:
-    with EmulatorServer(seed=1234, clock=clock) as server:
+    with EmulatorServer(seed=1234, clock=clock, user_domains=["example.com"]) as server:
         yield server
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -82,3 +85,15 @@ def configure(server: EmulatorServer, **changes: Any) -> requests.Response:
     response = requests.put(f"{server.url}/_emulator/config", json=changes, timeout=10)
     assert response.status_code == 200, response.text
     return response
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m airflow_provider_zoom.emulator --port 0 ARGS`` to completion (for arguments it refuses)."""
+    return subprocess.run(
+        [sys.executable, "-m", "airflow_provider_zoom.emulator", "--port", "0", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )

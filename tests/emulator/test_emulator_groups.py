@@ -1,4 +1,4 @@
-"""IM directory groups: create (multipart, JSON, urlencoded), validation, uniqueness, get/patch/delete."""
+"""IM directory groups: create (multipart, JSON), validation, uniqueness, get/patch/delete."""
 
 from __future__ import annotations
 
@@ -51,10 +51,11 @@ def test_create_via_json_with_real_or_string_booleans(api: ZoomClient, flag_valu
     assert response.json()["type"] == "shared"
 
 
-def test_create_via_urlencoded_form(api: ZoomClient) -> None:
-    response = api.post("/im/groups", data={"name": "Legal", "search_by_account": "false"})
-    assert response.status_code == 201
-    assert response.json()["search_by_account"] is False
+def test_json_labelled_with_a_charset_is_json(api: ZoomClient) -> None:
+    response = api.post(
+        "/im/groups", data=b'{"name": "Legal"}', headers={"Content-Type": "Application/JSON; charset=UTF-8"}
+    )
+    assert response.status_code == 201, response.text
 
 
 def test_name_of_128_characters_is_accepted(api: ZoomClient) -> None:
@@ -168,7 +169,7 @@ def test_delete_frees_the_name(api: ZoomClient) -> None:
 
 
 def test_unknown_route_is_404_not_found(emulator: EmulatorServer, api: ZoomClient) -> None:
-    for method, url in (("GET", f"{emulator.api_url}/users"), ("PUT", f"{emulator.api_url}/im/groups")):
+    for method, url in (("GET", f"{emulator.api_url}/users"), ("PUT", f"{emulator.api_url}/im/groupz")):
         response = requests.request(method, url, headers=api.session.headers, timeout=10)
         assert response.status_code == 404
         assert response.json() == {"code": 404, "message": "Not found"}

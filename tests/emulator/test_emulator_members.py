@@ -83,12 +83,16 @@ def test_add_by_known_user_id_and_id_wins_over_email(api: ZoomClient, group_id: 
     assert member_emails(api, group_id) == ["ada.lovelace@example.com"]
 
 
-def test_re_adding_members_is_a_no_op(api: ZoomClient, group_id: str) -> None:
+def test_re_adding_members_is_a_no_op_and_ids_lists_only_the_added(api: ZoomClient, group_id: str) -> None:
     first = api.add_emails(group_id, emails(3)).json()["ids"]
     again = api.add_emails(group_id, [*reversed(emails(3)), "USER.000@EXAMPLE.COM"])
     assert again.status_code == 201
-    assert again.json()["ids"] == ",".join(reversed(first.split(",")))
-    assert member_emails(api, group_id) == emails(3)
+    assert again.json()["ids"] == ""
+    mixed = api.add_emails(group_id, ["user.001@example.com", "new.one@example.com", "New.One@example.com"])
+    assert mixed.status_code == 201
+    assert mixed.json()["ids"] == api.add_emails(api.create_group("Other")["id"], ["new.one@example.com"]).json()["ids"]
+    assert member_emails(api, group_id) == [*emails(3), "new.one@example.com"]
+    assert len(first.split(",")) == 3
 
 
 def test_user_ids_are_deterministic_per_email(emulator: EmulatorServer, api: ZoomClient, group_id: str) -> None:

@@ -82,16 +82,19 @@ def test_config_endpoint_round_trip(emulator: EmulatorServer) -> None:
 
 def test_state_file_survives_a_restart(tmp_path: Path) -> None:
     state_file = tmp_path / "zoom" / "state.json"
-    with EmulatorServer(state_file=state_file) as first:
+    with EmulatorServer(state_file=state_file, users=["ann@example.com"], user_domains=["example.com"]) as first:
         api = ZoomClient(first)
         kept = api.create_group("Engineering", type="shared")
         dropped = api.create_group("Temporary")
+        # ann is seeded, bob a user of the domain, carol added through the admin endpoint
+        requests.post(f"{first.url}/_emulator/users", json={"emails": ["carol@elsewhere.org"]}, timeout=10)
         api.add_emails(kept["id"], ["ann@example.com", "bob@example.com"])
         api.delete(f"/im/groups/{dropped['id']}")
         before = emulator_state(first)
     assert json.loads(state_file.read_text())["groups"][0]["name"] == "Engineering"
     assert [p.name for p in state_file.parent.iterdir()] == ["state.json"]  # no temp files left behind
-    with EmulatorServer(state_file=state_file) as second:
+    assert [u["email"] for u in before["users"]] == ["ann@example.com", "carol@elsewhere.org", "bob@example.com"]
+    with EmulatorServer(state_file=state_file) as second:  # no seeds, no domain: the users come from the file
         api = ZoomClient(second)
         after = emulator_state(second)
         assert after["groups"] == before["groups"] and after["users"] == before["users"]
@@ -99,6 +102,12 @@ def test_state_file_survives_a_restart(tmp_path: Path) -> None:
         assert [m["email"] for m in api.get(f"/im/groups/{kept['id']}/members").json()["members"]] == [
             "ann@example.com",
             "bob@example.com",
+        ]
+        assert api.add_emails(kept["id"], ["carol@elsewhere.org"]).status_code == 201
+        unknown = api.add_emails(kept["id"], ["dave@example.com"])
+        assert unknown.status_code == 400
+        assert unknown.json()["errors"] == [
+            {"field": "members[0].email", "message": "User does not exist: dave@example.com."}
         ]
 
 
