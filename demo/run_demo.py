@@ -49,7 +49,7 @@ def main() -> int:
     # The wave DAG's Zoom tasks share one account's budget through this pool (see README).
     run([sys.executable, "-m", "airflow", "pools", "set", "zoom_api", "4", "Zoom API budget"], env, airflow_log)
 
-    emulator = start_emulator(args.port, state_file, airflow_log_path)
+    emulator = start_emulator(args.port, state_file, airflow_log_path, args.extract)
     try:
         env["AIRFLOW_CONN_ZOOM_DEFAULT"] = emulator.connection_uri_json()
         print(f"Zoom emulator on {emulator.url} (state {state_file.relative_to(REPO)}); Airflow log {airflow_log.name}")
@@ -139,14 +139,16 @@ print(json.dumps(found))
         sys.exit(f"could not read the runs' summaries from the demo DB: {out.stderr[-500:]}")
 
 
-def start_emulator(port: int, state_file: Path, log_path: Path) -> EmulatorProcess:
+def start_emulator(port: int, state_file: Path, log_path: Path, extract: Path) -> EmulatorProcess:
     """The emulator on ``port`` if that is free, else on one it picks, keeping its account in ``state_file``.
 
-    A failed start ends the demo with the emulator's own complaint, not a traceback.
+    Its account's users are the extract's hires (``--users`` reads its ``email`` column), since only users of
+    the account can join a group. A failed start ends the demo with the emulator's own complaint, not a traceback.
     """
     emulator = EmulatorProcess(
-        "--state-file", str(state_file), port=port if port_is_free(port) else 0, client_id=CLIENT_ID,
-        client_secret=CLIENT_SECRET, account_id=ACCOUNT_ID, log_path=log_path, cwd=REPO, start_timeout=20,
+        "--state-file", str(state_file), "--users", str(extract), port=port if port_is_free(port) else 0,
+        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, account_id=ACCOUNT_ID, log_path=log_path, cwd=REPO,
+        start_timeout=20,
     )
     try:
         return emulator.start()

@@ -38,10 +38,14 @@ def airflow_db() -> Path:
 
 @pytest.fixture(scope="session")
 def emulator_server():
-    """One emulator for the session, on a free loopback port; tests reset it through ``zoom``."""
+    """One emulator for the session, on a free loopback port; tests reset it through ``zoom``.
+
+    Every address @example.com is a user of its account (the tests' people all live there); any other address
+    is unknown, as it would be at Zoom.
+    """
     from airflow_provider_zoom.emulator.server import EmulatorServer
 
-    with EmulatorServer() as server:
+    with EmulatorServer(user_domains=["example.com"]) as server:
         yield server
 
 

@@ -276,6 +276,7 @@ class Stack:
             client_id=EMULATOR_CLIENT_ID,
             client_secret=EMULATOR_CLIENT_SECRET,
             account_id=EMULATOR_ACCOUNT_ID,
+            user_domains=["example.com"],  # the e2e extracts' hires and the wave's members are all @example.com
             log_path=self.logs / "emulator.log",
             new_session=True,
             env=env,
