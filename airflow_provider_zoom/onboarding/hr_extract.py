@@ -140,7 +140,7 @@ class _Rejected:
 
     row_number: int
     key: tuple[str | None, ...]
-    parts: list[tuple[str, str, str]]  # (text, kind, example)
+    parts: tuple[tuple[str, str, str], ...]  # (text, kind, example); emptied once reported
     email_ok: bool
     start_date: datetime.date | None
 
@@ -335,7 +335,7 @@ class _Checker:
         self.width = width
         self.notes: list[RowProblem] = []
         self._shared: dict[str, str] = {}
-        self._dates: dict[str, datetime.date | str] = {}
+        self._dates: dict[str, datetime.date | tuple[str, str, str]] = {}  # text -> date, or why it is none
         self._departments: dict[str, tuple[str, str, str] | None] = {}
 
     def record(self, line: int, row: list[str]) -> Hire | _Rejected:
@@ -346,7 +346,7 @@ class _Checker:
             hint = "" if len(row) < self.width else " (an unquoted comma inside a value?)"
             fields = "1 field" if len(row) == 1 else f"{len(row)} fields"
             text = f"row has {fields}, the header names {self.width} columns{hint}"
-            return _Rejected(line, key, [(text, KIND_WIDTH, fields)], False, None)
+            return _Rejected(line, key, ((text, KIND_WIDTH, fields),), False, None)
 
         employee_id, email, first_name, last_name, department, location, start_text = (
             row[index].strip() for index in self.columns
@@ -370,9 +370,11 @@ class _Checker:
             start_date = None
 
         if parts:
-            key = (employee_id, email, first_name, last_name, department, location, start_text)
-            # Rejected for the fields above; the informational fields would not change that.
-            return _Rejected(line, key, parts, email_ok, start_date)
+            # Rejected for the fields above; the informational fields would not change that. An extract
+            # where every row is rejected (all dates in the wrong format) is common: share what repeats.
+            key = (employee_id, email, self._share(first_name), self._share(last_name), self._share(department),
+                   self._share(location), self._share(start_text))
+            return _Rejected(line, key, tuple(parts), email_ok, start_date)
 
         notes = [note for column, value in zip(INFORMATIONAL_COLUMNS, (first_name, last_name, location), strict=True)
                  if (note := _note(column, value))]
@@ -402,18 +404,17 @@ class _Checker:
 
     def _start_date(self, text: str) -> datetime.date | tuple[str, str, str]:
         cached = self._dates.get(text)
-        if isinstance(cached, datetime.date):
+        if cached is not None:
             return cached
-        problem = _check_text("start_date", text)
-        if problem:
-            return problem
-        try:
-            if not _ISO_DATE.fullmatch(text):
-                raise ValueError(text)
-            day = datetime.date.fromisoformat(text)
-        except ValueError:
-            shown = _show(text)
-            return f"start_date {shown} is not a valid date (expected YYYY-MM-DD)", KIND_DATE_INVALID, shown
+        day: datetime.date | tuple[str, str, str] | None = _check_text("start_date", text)
+        if day is None:
+            try:
+                if not _ISO_DATE.fullmatch(text):
+                    raise ValueError(text)
+                day = datetime.date.fromisoformat(text)
+            except ValueError:
+                shown = _show(text)
+                day = f"start_date {shown} is not a valid date (expected YYYY-MM-DD)", KIND_DATE_INVALID, shown
         if len(self._dates) < _CACHE_LIMIT:
             self._dates[text] = day
         return day
@@ -534,6 +535,7 @@ def _resolve(records: list[Hire | _Rejected]) -> tuple[list[Hire], list[RowProbl
 
     hires: list[Hire] = []
     problems: list[RowProblem] = []
+    labels = _Labels()
     seen_without_id: set[tuple[str | None, ...]] = set()
     email_owner: dict[str, Hire | _Rejected] = {}
     merged = 0
@@ -541,6 +543,8 @@ def _resolve(records: list[Hire | _Rejected]) -> tuple[list[Hire], list[RowProbl
         employee_id = record.employee_id
         rejected = isinstance(record, _Rejected)
         parts = list(record.parts) if rejected else []
+        if rejected:
+            record.parts = ()  # its text now lives in the problem
         if employee_id in conflicted:
             shown_lines = ", ".join(str(line) for line in lines[employee_id])
             parts.append((
@@ -569,14 +573,30 @@ def _resolve(records: list[Hire | _Rejected]) -> tuple[list[Hire], list[RowProbl
                     repr(email),
                 ))
         if parts:
-            start_date = record.start_date
+            kinds, examples = labels.of(parts)
             problems.append(RowProblem(
-                record.row_number, employee_id, "; ".join(text for text, _, _ in parts), start_date,
-                tuple(kind for _, kind, _ in parts), tuple(example for _, _, example in parts),
+                record.row_number, employee_id, "; ".join(text for text, _, _ in parts), record.start_date,
+                kinds, examples,
             ))
         else:
             hires.append(record)
     return hires, problems, merged
+
+
+class _Labels:
+    """``kinds`` and ``examples`` tuples of problems, one object per distinct value (bounded)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[tuple[str, str, str], ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+    def of(self, parts: list[tuple[str, str, str]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        key = tuple(parts)
+        labels = self._cache.get(key)
+        if labels is None:
+            labels = tuple(kind for _, kind, _ in parts), tuple(example for _, _, example in parts)
+            if len(self._cache) < _CACHE_LIMIT:
+                self._cache[key] = labels
+        return labels
 
 
 def _show(value: str) -> str:
