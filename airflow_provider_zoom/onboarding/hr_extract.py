@@ -49,6 +49,7 @@ _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _PREVIEW_LENGTH = 40
 # Bounded caches: a department, a name or a date is usually shared by many rows, so one object serves them.
 _CACHE_LIMIT = 50_000
+_CACHED_LENGTH = 64  # a huge cell is not worth keeping for later rows
 # Named as group_spec names them in its messages.
 _CONTROL_NAMES = {"\t": "TAB", "\n": "LINE FEED", "\r": "CARRIAGE RETURN"}
 
@@ -398,7 +399,7 @@ class _Checker:
         shared = self._shared.get(value)
         if shared is not None:
             return shared
-        if len(self._shared) < _CACHE_LIMIT:
+        if len(self._shared) < _CACHE_LIMIT and len(value) <= _CACHED_LENGTH:
             self._shared[value] = value
         return value
 
@@ -415,7 +416,7 @@ class _Checker:
             except ValueError:
                 shown = _show(text)
                 day = f"start_date {shown} is not a valid date (expected YYYY-MM-DD)", KIND_DATE_INVALID, shown
-        if len(self._dates) < _CACHE_LIMIT:
+        if len(self._dates) < _CACHE_LIMIT and len(text) <= _CACHED_LENGTH:
             self._dates[text] = day
         return day
 
@@ -423,7 +424,7 @@ class _Checker:
         if value in self._departments:
             return self._departments[value]
         problem = _check_department(value)
-        if len(self._departments) < _CACHE_LIMIT:
+        if len(self._departments) < _CACHE_LIMIT and len(value) <= _CACHED_LENGTH:
             self._departments[value] = problem
         return problem
 
@@ -480,6 +481,9 @@ def _note(column: str, value: str) -> tuple[str, str, str] | None:
     """An oddity of an informational field: (note, kind, example) or None. The value is kept as is."""
     if not value:
         return (f"{column} is empty", kind_empty(column), "") if column in _NOTE_IF_EMPTY else None
+    if len(value) > MAX_FIELD_LENGTH:
+        return (f"{column} is {len(value)} characters long (more than {MAX_FIELD_LENGTH}), kept as is",
+                kind_too_long(column), f"{len(value)} characters")
     problem = _check_text(column, value)
     if problem:
         text, kind, example = problem
