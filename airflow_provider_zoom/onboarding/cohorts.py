@@ -196,17 +196,16 @@ class _Votes:
     """Spelling -> (hires using it, first row, first position): the most used wins, then the earliest."""
 
     def __init__(self) -> None:
-        self.by_key: dict[str, dict[str, list[int]]] = {}
+        self.by_key: dict[str, dict[str, list]] = {}  # key -> spelling -> [hires, (first row, first position)]
 
     def add(self, key: str, spelling: str, row: int, position: int) -> None:
-        tally = self.by_key.setdefault(key, {}).setdefault(spelling, [0, row, position])
+        tally = self.by_key.setdefault(key, {}).setdefault(spelling, [0, (row, position)])
         tally[0] += 1
-        if (row, position) < (tally[1], tally[2]):
-            tally[1], tally[2] = row, position
+        tally[1] = min(tally[1], (row, position))
 
     def winners(self) -> dict[str, str]:
         return {
-            key: min(tallies.items(), key=lambda item: (-item[1][0], item[1][1], item[1][2]))[0]
+            key: min(tallies.items(), key=lambda item: (-item[1][0], item[1][1]))[0]
             for key, tallies in self.by_key.items()
         }
 

@@ -552,8 +552,8 @@ def _resolve(records: list[Hire | _Rejected]) -> tuple[list[Hire], list[RowProbl
         if employee_id in conflicted:
             shown_lines = ", ".join(str(line) for line in lines[employee_id])
             parts.append((
-                f"employee_id {employee_id!r} appears on lines {shown_lines} with different data; "
-                "none of these rows is used",
+                (f"employee_id {employee_id!r} appears on lines {shown_lines} with different data; "
+                 "none of these rows is used"),
                 KIND_CONFLICT,
                 repr(employee_id),
             ))

@@ -234,8 +234,8 @@ def test_a_rejected_row_keeps_its_start_date_when_it_could_be_read(write_extract
         ('E2,b@example.com,"Bo\nb",Lee,Sales,London,2026-11-23',
          "first_name 'Bo\\nb' contains a line break or other control character (U+000A LINE FEED at position 3), kept as is"),
         ('E2,b@example.com,Bob,Lee,Sales,"Flat 2\r\n10 High Street\r\nLondon",2026-11-23',
-         "location 'Flat 2\\r\\n10 High Street\\r\\nLondon' contains a line break or other control character "
-         "(U+000D CARRIAGE RETURN at position 7), kept as is"),
+         ("location 'Flat 2\\r\\n10 High Street\\r\\nLondon' contains a line break or other control character "
+          "(U+000D CARRIAGE RETURN at position 7), kept as is")),
         (line("E2", "b@example.com", last_name="Lee\x07"), "(U+0007 CONTROL at position 4)"),
         (line("E2", "b@example.com", last_name="Lee\u202e"), "(U+202E RIGHT-TO-LEFT OVERRIDE at position 4)"),
     ],

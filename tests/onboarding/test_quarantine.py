@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import os
+from pathlib import Path
 
 import pytest
 
@@ -86,7 +87,7 @@ def test_report_opens_in_excel_as_utf8_bom_first_and_names_round_trip(tmp_path):
     """Excel reads a CSV without a byte order mark in the legacy code page: "José" would show as "JosÃ©"."""
     reason = "email 'jose@' is not a valid email address; first_name 'José Łukasz 李' is odd"
     path = write_quarantine_report([RowProblem(2, "É1", reason)], tmp_path, RUN_ID, "/data/hrç.csv")
-    data = open(path, "rb").read()
+    data = Path(path).read_bytes()
     assert data.startswith(b"\xef\xbb\xbfsource,row_number,")
     assert data.count(b"\xef\xbb\xbf") == 1
     with open(path, encoding="utf-8-sig", newline="") as handle:
