@@ -182,3 +182,26 @@ def test_every_hire_lands_in_exactly_one_cohort_of_its_department_and_week(entri
         keys = {(by_id[m.employee_id].department, iso_week(by_id[m.employee_id].start_date)) for m in cohort.members}
         assert keys == {(cohort.department, cohort.iso_week)}
         assert [m.email for m in cohort.members] == sorted(m.email for m in cohort.members)
+
+
+@SETTINGS
+@given(st.data())
+def test_hostile_names_and_locations_never_cost_a_hire_its_onboarding(tmp_path, data):
+    """first_name, last_name and location decide neither group nor membership: whatever they hold (line
+    breaks, control and bidi characters, 300 characters, nothing), the hire proceeds with the value kept."""
+    rows, hires = [], []
+    for index in range(data.draw(st.integers(1, 8))):
+        hire, cells = data.draw(hire_cells("v", index))
+        for column in data.draw(st.sets(st.sampled_from([2, 3, 5]), min_size=1)):
+            cells[column] = data.draw(_HOSTILE_TEXT)
+        rows.append(cells)
+        hires.append(Hire(hire.employee_id, hire.email, cells[2].strip(), cells[3].strip(), hire.department,
+                          cells[5].strip(), hire.start_date))
+    path = tmp_path / "hr.csv"
+    _write(path, list(REQUIRED_COLUMNS), [Row(cells) for cells in rows], "\r\n", csv.QUOTE_MINIMAL, False)
+
+    result = read_hr_extract(path)
+
+    assert result.problems == []
+    assert result.hires == hires
+    assert {note.row_number for note in result.notes} <= {hire.row_number for hire in result.hires}
