@@ -17,8 +17,9 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_zoom.defaults import DEFAULT_CONN_ID, ON_CONFLICT_CHOICES
-from airflow_provider_zoom.group_spec import GroupSpec, InvalidGroupSpec, validate_group_spec
-from airflow_provider_zoom.task_errors import is_permanent
+from airflow_provider_zoom.group_spec import GroupSpec, InvalidGroupSpec, group_key, validate_group_spec
+from airflow_provider_zoom.hooks.members import email_list, union_emails
+from airflow_provider_zoom.task_errors import fail_fast_on_permanent_errors, is_permanent
 from airflow_provider_zoom.waves import describe_error, load_report, run_wave, write_report
 
 if TYPE_CHECKING:
@@ -80,7 +81,8 @@ class _WaveOperator(BaseOperator):
             medium_rps=self.medium_rps,
             pool_size=self.max_workers,
         )
-        hook.get_conn()  # build the one session before the threads share it
+        with fail_fast_on_permanent_errors():  # a wrong connection setting fails the task at once
+            hook.check_config()  # also builds the one session before the threads share it
         return hook
 
     def _finish(
@@ -151,7 +153,7 @@ class CreateIMGroupsOperator(_WaveOperator):
         self.on_conflict = on_conflict
 
     def _specs(self) -> tuple[list[GroupSpec], list[dict[str, str]]]:
-        """Validate every entry; duplicates (same name, any case) are sent once."""
+        """Validate every entry; duplicates (same ``group_key``: case, spacing, invisibles) are sent once."""
         specs: dict[str, GroupSpec] = {}
         invalid: list[dict[str, str]] = []
         for position, entry in enumerate(self.groups or []):
@@ -167,7 +169,7 @@ class CreateIMGroupsOperator(_WaveOperator):
             except InvalidGroupSpec as exc:
                 invalid.append({"name": str(raw.get("name")), "reason": f"groups[{position}]: {exc}"})
                 continue
-            specs.setdefault(spec.name.casefold(), spec)
+            specs.setdefault(group_key(spec.name), spec)
         return list(specs.values()), invalid
 
     def execute(self, context: Context) -> dict[str, Any]:
@@ -210,9 +212,16 @@ class AddIMGroupsMembersOperator(_WaveOperator):
     """
     Add members to many IM groups in one task: 10 per call, paced by Zoom's Medium limit.
 
+    Returns ``{"groups_count", "members_added", "members_rejected", "failed_count", "groups": [{"name",
+    "group_id", "added", "rejected": [{"email", "reason"}]}], "failed"}``. People Zoom refuses (not a user
+    of the account, a malformed address) are dropped from their batch, the others still added, and
+    reported per group in ``rejected`` and in total in ``members_rejected``; they do not fail the task.
+
     :param groups: ``[{"group_id", "emails", "name"?}]`` (templated), or a result of
         ``CreateIMGroupsOperator`` together with ``members_by_name``.
-    :param members_by_name: ``{group name: [emails]}`` used with a ``CreateIMGroupsOperator`` result.
+    :param members_by_name: ``{group name: [emails]}`` used with a ``CreateIMGroupsOperator`` result; names
+        that are one group (``group_key``: case, spacing) have their emails merged. Emails may also be
+        one string, as for ``AddIMGroupMembersOperator``.
     :param source: with a ``CreateIMGroupsOperator`` result, which groups: ``created`` or ``exists``.
     :param only_missing: list each group first and add only people not yet in it (reconcile).
     """
@@ -237,15 +246,24 @@ class AddIMGroupsMembersOperator(_WaveOperator):
     def _assignments(self) -> list[dict[str, Any]]:
         if isinstance(self.groups, dict):  # a CreateIMGroupsOperator result
             wave = load_report(self.groups)
-            members = {k.casefold(): v for k, v in (self.members_by_name or {}).items()}
+            members: dict[str, list[str]] = {}
+            for name, emails in (self.members_by_name or {}).items():
+                key = group_key(name)  # two spellings of one group: both lists, never one over the other
+                members[key] = union_emails(members.get(key, []), email_list(emails, f"members_by_name[{name!r}]"))
             return [
-                {"group_id": g["group_id"], "name": g["name"], "emails": members.get(g["name"].casefold(), [])}
+                {"group_id": g["group_id"], "name": g["name"], "emails": members.get(group_key(g["name"]), [])}
                 for g in wave.get(self.source or "created", [])
             ]
-        return list(self.groups or [])
+        assignments = []
+        for position, entry in enumerate(self.groups or []):
+            if not isinstance(entry, dict) or not entry.get("group_id"):
+                raise AirflowFailException(f"{self.task_id}: groups[{position}] must be a dict with a group_id")
+            assignments.append({**entry, "emails": email_list(entry.get("emails"), f"groups[{position}].emails")})
+        return assignments
 
     def execute(self, context: Context) -> dict[str, Any]:
-        assignments = [a for a in self._assignments() if a.get("emails")]
+        with fail_fast_on_permanent_errors():  # unreadable emails: the same input fails again
+            assignments = [a for a in self._assignments() if a.get("emails")]
         hook = self._hook()
         results = run_wave(
             assignments,
@@ -261,14 +279,16 @@ class AddIMGroupsMembersOperator(_WaveOperator):
                 errors.append(error)
                 failed.append({"name": name, "reason": describe_error(error)})
             else:
-                groups.append({"name": name, "group_id": assignment["group_id"], "added": outcome["added"]})
+                groups.append({"name": name, "group_id": assignment["group_id"], "added": outcome["added"],
+                               "rejected": outcome.get("rejected", [])})
         result = {
             "groups_count": len(assignments),
             "members_added": sum(len(g["added"]) for g in groups),
+            "members_rejected": sum(len(g["rejected"]) for g in groups),
             "failed_count": len(failed),
             "groups": groups,
             "failed": failed,
         }
-        self.log.info("Members: %d added across %d groups, %d groups failed",
-                      result["members_added"], len(groups), len(failed))
+        self.log.info("Members: %d added across %d groups, %d refused by Zoom, %d groups failed",
+                      result["members_added"], len(groups), result["members_rejected"], len(failed))
         return self._finish(context, result, ("groups",), errors)

@@ -78,6 +78,7 @@ class CreateIMGroupOperator(BaseOperator):
 
         hook = ZoomHook(zoom_conn_id=self.zoom_conn_id)
         with fail_fast_on_permanent_errors():
+            hook.check_config()
             outcome = hook.create_im_group(spec, on_conflict=self.on_conflict)
         if outcome.outcome == "exists":
             self.log.info("IM group %r already exists (HTTP 409), id %s", spec.name, outcome.group_id)
@@ -93,8 +94,13 @@ class AddIMGroupMembersOperator(BaseOperator):
     With ``only_missing=True`` the group's members are listed first and only the others are sent:
     the reconcile step of a re-run, which reports exactly who was added.
 
+    Returns ``{"group_id", "added", "already_members", "rejected": [{"email", "reason"}]}``: people Zoom
+    refuses (not a user of the account, a malformed address) are reported in ``rejected`` and the
+    others of their batch are still added.
+
     :param group_id: Zoom IM group id (templated).
-    :param emails: emails to add (templated).
+    :param emails: emails to add (templated): a list, or one string holding one address, a comma /
+        semicolon / whitespace separated list, or a rendered list literal.
     :param only_missing: list current members and add only those not yet in the group.
     """
 
@@ -105,7 +111,7 @@ class AddIMGroupMembersOperator(BaseOperator):
         self,
         *,
         group_id: str,
-        emails: list[str],
+        emails: list[str] | str,
         only_missing: bool = False,
         zoom_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
@@ -123,8 +129,10 @@ class AddIMGroupMembersOperator(BaseOperator):
 
         hook = ZoomHook(zoom_conn_id=self.zoom_conn_id)
         with fail_fast_on_permanent_errors():
+            hook.check_config()
             result = hook.add_members_by_email(self.group_id, self.emails, only_missing=self.only_missing)
         self.log.info(
-            "IM group %s: %d added, %d already members", self.group_id, len(result["added"]), len(result["already_members"])
+            "IM group %s: %d added, %d already members, %d refused by Zoom", self.group_id, len(result["added"]),
+            len(result["already_members"]), len(result["rejected"]),
         )
         return result
