@@ -146,10 +146,13 @@ def _plan(
             f"{most_common_problem(problems)}{_see(report)}"
         )
     if not usable:
+        if len(problems) == extract.rows_read:
+            what = "the only row was rejected" if len(problems) == 1 else f"all {len(problems)} rows were rejected"
+        else:
+            repeats = extract.rows_read - len(problems)
+            what = f"{len(problems)} of {extract.rows_read} rows were rejected and the other {repeats} repeat them"
         raise AirflowFailException(
-            f"{source}: {'the only row was' if extract.rows_read == 1 else f'all {extract.rows_read} rows were'} "
-            "rejected, nothing to onboard; "
-            f"{most_common_problem(problems)}{_see(report)}"
+            f"{source}: {what}, nothing to onboard; {most_common_problem(problems)}{_see(report)}"
         )
     if not hires and window is not None:
         in_window = [p for p in problems if p.start_date is not None and window[0] <= p.start_date < window[1]]

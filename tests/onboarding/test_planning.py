@@ -129,6 +129,8 @@ def test_everything_rejected_fails_even_with_a_threshold_of_one(write_extract, p
     assert "the only row was rejected, nothing to onboard" in _failure(lambda: plan(path, max_rejected_share=1.0))
     path = write_extract(extract(line(email="nope"), line("E2", "b@x.io", start_date="soon")))
     assert "all 2 rows were rejected, nothing to onboard" in _failure(lambda: wave(path, tmp_path, max_rejected_share=1))
+    path = write_extract(extract(line(email="nope"), line(email="nope")))
+    assert "1 of 2 rows were rejected and the other 1 repeat them, nothing to onboard" in _failure(lambda: plan(path, max_rejected_share=1))
 
 
 def test_a_header_only_extract_fails_saying_it_has_no_data_rows(write_extract, plan, tmp_path):
