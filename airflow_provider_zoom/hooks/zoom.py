@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import json
+import math
 import os
 import threading
 import time
@@ -149,9 +150,7 @@ class ZoomHook(HttpHook):
             number = float(value)
         except (TypeError, ValueError):
             number = float("nan")
-        if number != number or number in (float("inf"), float("-inf")) or number < minimum or (
-            positive and number <= 0
-        ):
+        if not math.isfinite(number) or number < minimum or (positive and number <= 0):
             raise self._config_error(field, f"must be a {'positive ' if positive else ''}number of {unit}", value,
                                      argument=argument)
         return number

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 CLIENT_ID = "standin-client-id"
@@ -122,11 +122,11 @@ class StandInZoom:
             "extra": {"account_id": ACCOUNT_ID, "oauth_token_url": f"{self.url}/oauth/token", **extra},
         })
 
-    def __enter__(self) -> StandInZoom:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
         self._thread.join(5)

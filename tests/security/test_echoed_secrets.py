@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_zoom.exceptions import ZoomAPIError, ZoomAuthError
-from airflow_provider_zoom.group_spec import validate_group_spec
 from airflow_provider_zoom.hooks.zoom import ZoomHook
 from airflow_provider_zoom.retries import RetryPolicy
 from airflow_provider_zoom.token_cache import PROCESS_TOKENS
