@@ -50,6 +50,10 @@ PATH_FOR_OUTCOME = {"created": "onboard_cohort.add_all_members", "exists": "onbo
         "quarantine_dir": Param(
             "", type="string", description="Where rejected rows are written; empty: $AIRFLOW_HOME/zoom_quarantine"
         ),
+        "max_rejected_share": Param(
+            0.5, type="number", minimum=0, maximum=1,
+            description="Fail the run when more than this share of the extract's rows is rejected",
+        ),
     },
     default_args={"retries": 2, "retry_delay": pendulum.duration(seconds=30)},
 )
@@ -66,8 +70,9 @@ def zoom_onboarding_im_groups():
             data_interval_end=data_interval_end,
             run_id=run_id,
             quarantine_dir=params["quarantine_dir"] or None,
+            max_rejected_share=params["max_rejected_share"],
         )
-        for key in ("quarantine_report", "rejected_rows", "hires_in_run", "window"):
+        for key in ("quarantine_report", "rejected_rows", "noted_rows", "hires_in_run", "window"):
             ti.xcom_push(key=key, value=plan[key])
         return plan["cohorts"]
 
@@ -101,21 +106,29 @@ def zoom_onboarding_im_groups():
         ]
 
     @task(trigger_rule="all_done", retries=0)
-    def summarize(cohorts: list, ti=None) -> dict:
+    def summarize(ti=None) -> dict:
         """One line per run; pushed before failing so that a failed run still reports its counts."""
         from airflow.sdk.exceptions import AirflowFailException
 
         from airflow_provider_zoom.onboarding.planning import format_summary, summarize_run
 
-        def per_cohort(task_id: str) -> list:
-            # One value per map index, None where the task failed or was skipped.
-            values = ti.xcom_pull(task_ids=f"onboard_cohort.{task_id}", map_indexes=list(range(len(cohorts))))
-            return list(values) if isinstance(values, (list, tuple)) else [values]
-
+        cohorts = ti.xcom_pull(task_ids="plan_cohorts")  # None when the plan step failed
+        if cohorts is None:
+            summary = summarize_run(cohort_count=None)
+            ti.xcom_push(key="summary", value=summary)
+            raise AirflowFailException(format_summary(summary))
+        outcomes = _pull(ti, "create_group", list(range(len(cohorts))))
+        # Pull each cohort's result from the path its create took: the other path was skipped and has no
+        # XCom (asking for it logs "XCom not found" errors in a green run).
+        member_results = []
+        for task_id, outcome in (("add_all_members", "created"), ("reconcile_members", "exists")):
+            indexes = [i for i, o in enumerate(outcomes) if o and o.get("outcome") == outcome]
+            member_results += _pull(ti, task_id, indexes)
         summary = summarize_run(
             cohort_count=len(cohorts),
-            outcomes=per_cohort("create_group"),
-            member_results=per_cohort("add_all_members") + per_cohort("reconcile_members"),
+            outcomes=outcomes,
+            member_results=member_results,
+            rejected_rows=ti.xcom_pull(task_ids="plan_cohorts", key="rejected_rows"),
         )
         ti.xcom_push(key="summary", value=summary)
         line = format_summary(summary)
@@ -125,7 +138,15 @@ def zoom_onboarding_im_groups():
         return summary
 
     cohorts = plan_cohorts()
-    onboard_cohort.expand_kwargs(cohorts) >> summarize(cohorts)
+    onboard_cohort.expand_kwargs(cohorts) >> summarize()
+
+
+def _pull(ti, task_id: str, map_indexes: list[int]) -> list:
+    """One value per map index of a task of the cohort group (None where it failed)."""
+    if not map_indexes:
+        return []
+    values = ti.xcom_pull(task_ids=f"onboard_cohort.{task_id}", map_indexes=map_indexes)
+    return list(values) if isinstance(values, (list, tuple)) else [values]
 
 
 def _add_members(outcome: dict, emails: list[str], *, expected: str, only_missing: bool) -> dict:

@@ -48,6 +48,10 @@ WAVE_SETTINGS = {
         "search_by_ma_account": Param(False, type="boolean"),
         "zoom_plan": Param("", enum=["", "free", "pro", "business"], description="Pace to this plan; empty: the connection's"),
         "quarantine_dir": Param("", type="string", description="Empty: $AIRFLOW_HOME/zoom_quarantine"),
+        "max_rejected_share": Param(
+            0.5, type="number", minimum=0, maximum=1,
+            description="Fail the run when more than this share of the extract's rows is rejected",
+        ),
     },
     default_args={"retries": 2, "retry_delay": pendulum.duration(seconds=30)},
 )
@@ -61,6 +65,7 @@ def zoom_onboarding_wave():
             name_template=params["group_name_template"],
             run_id=run_id,
             quarantine_dir=params["quarantine_dir"] or None,
+            max_rejected_share=params["max_rejected_share"],
         )
         return wave
 
@@ -100,19 +105,43 @@ def zoom_onboarding_wave():
         **WAVE_SETTINGS,
     )
 
-    @task(trigger_rule="none_failed")
-    def summarize(result: dict, ti=None) -> dict:
-        added = [ti.xcom_pull(task_ids=t) for t in ("add_members_to_new_groups", "reconcile_existing_groups")]
+    @task(trigger_rule="all_done", retries=0)
+    def summarize(ti=None) -> dict:
+        """One line per run, also when a step failed: pushed as XCom before the task fails."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from airflow_provider_zoom.onboarding.planning import format_summary, summarize_run
+
+        result = ti.xcom_pull(task_ids="create_groups")
+        if ti.xcom_pull(task_ids="plan_wave", key="groups") is None:
+            summary = summarize_run(cohort_count=None)
+            ti.xcom_push(key="summary", value=summary)
+            raise AirflowFailException(format_summary(summary))
+        result = result or ti.xcom_pull(task_ids="create_groups", key="partial_result") or {}
+        # Only the paths ``route`` took: a skipped task has no XCom, and asking for it logs an error line.
+        taken = [task_id for task_id, count in (("add_members_to_new_groups", result.get("created_count")),
+                                                ("reconcile_existing_groups", result.get("exists_count"))) if count]
+        added = [ti.xcom_pull(task_ids=task_id) or ti.xcom_pull(task_ids=task_id, key="partial_result")
+                 for task_id in taken]
         summary = {
-            "created": result["created_count"],
-            "exists": result["exists_count"],
-            "failed": result["failed_count"] + sum(a["failed_count"] for a in added if a),
+            "created": result.get("created_count", 0),
+            "exists": result.get("exists_count", 0),
+            "failed": result.get("failed_count", 0) + sum(a["failed_count"] for a in added if a),
             "members_added": sum(a["members_added"] for a in added if a),
+            "rejected": ti.xcom_pull(task_ids="plan_wave", key="rejected_rows"),
         }
-        log.info("Wave summary: %s", " ".join(f"{k}={v}" for k, v in summary.items()))
+        if any(a and "members_rejected" in a for a in added):
+            summary["members_rejected"] = sum(a.get("members_rejected", 0) for a in added if a)
+        if not result or None in added:
+            summary["failed"] = max(summary["failed"], 1)  # a Zoom step failed before it could count
+        ti.xcom_push(key="summary", value=summary)
+        line = format_summary(summary)
+        if summary["failed"]:
+            raise AirflowFailException(f"Wave failed: {line}")
+        log.info("Wave summary: %s", line)
         return summary
 
-    route(created.output) >> [add_new, reconcile] >> summarize(created.output)
+    route(created.output) >> [add_new, reconcile] >> summarize()
 
 
 zoom_onboarding_wave()

@@ -29,6 +29,8 @@ EXPECTED_GROUPS = {
     "Onboarding 2026-W49 Sales": ["eve@example.com"],
 }
 DAYS = ["2026-11-23", "2026-11-24", "2026-11-25", "2026-11-30"]
+# Every run reads the whole extract: its two bad rows (E6, E7) are reported as rejected on each day.
+COUNTS = {"created": 0, "exists": 0, "failed": 0, "members_added": 0, "rejected": 2}
 
 
 @pytest.fixture
@@ -61,10 +63,10 @@ def test_onboarding_waves_create_reconcile_and_rerun_idempotently(zoom, onboardi
 
     assert zoom.groups() == EXPECTED_GROUPS
     assert summaries == {
-        "2026-11-23": {"created": 2, "exists": 0, "failed": 0, "members_added": 3},
-        "2026-11-24": {"created": 0, "exists": 0, "failed": 0, "members_added": 0},
-        "2026-11-25": {"created": 0, "exists": 1, "failed": 0, "members_added": 1},
-        "2026-11-30": {"created": 1, "exists": 0, "failed": 0, "members_added": 1},
+        "2026-11-23": {**COUNTS, "created": 2, "members_added": 3, "members_rejected": 0},
+        "2026-11-24": COUNTS,
+        "2026-11-25": {**COUNTS, "exists": 1, "members_added": 1, "members_rejected": 0},
+        "2026-11-30": {**COUNTS, "created": 1, "members_added": 1, "members_rejected": 0},
     }
     # Monday's cohort took the 201 path, Wednesday's the 409 path: the other path was skipped.
     monday = task_states(runs["2026-11-23"])

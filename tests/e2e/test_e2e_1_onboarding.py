@@ -152,6 +152,12 @@ def test_backfill_again_reprocessing_creates_nothing(stack):
     summaries = [xcom(stack, ti) for ti in tis if ti["task_id"] == "summarize"]
     assert sum(s["created"] for s in summaries) == 0 and sum(s["members_added"] for s in summaries) == 0
 
+    # A green run logs no errors for the path it skipped: the real task runner logs "XCom not found"
+    # at error level for every pull of a task that has no XCom (dag.test()'s in-process API does not).
+    summarize_logs = [p for p in (stack.home / "logs").rglob("*.log") if "task_id=summarize" in str(p)]
+    assert summarize_logs
+    assert [p for p in summarize_logs if "XCom not found" in p.read_text(errors="replace")] == []
+
 
 def test_scheduler_starts_scheduled_runs_by_itself(stack):
     if "backfill_1" not in _progress:

@@ -108,6 +108,9 @@ def test_two_wave_runs_share_the_pool_on_both_workers(stack, wave_extract):
     assert {t["pool"] for t in tis if t["task_id"] in ZOOM_TASKS} == {POOL}
     # No task failed on a 429 (or anything else): every task instance ran once.
     assert {t["try_number"] for t in tis if t["state"] == "success"} == {1}, summary
+    # The summary pulls only the paths ``route`` took: no "XCom not found" error for a skipped one.
+    logs = [p for p in (stack.home / "logs").rglob("*.log") if f"dag_id={DAG_ID}" in str(p) and "summarize" in str(p)]
+    assert logs and [p for p in logs if "XCom not found" in p.read_text(errors="replace")] == []
 
     counters, before = state["counters"], state_before["counters"]
     tokens = counters["tokens_issued"] - before["tokens_issued"]
