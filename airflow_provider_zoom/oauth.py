@@ -15,7 +15,7 @@ import requests
 from requests.auth import AuthBase
 
 from airflow_provider_zoom.exceptions import ZoomCredentialsRejected, ZoomTokenEndpointUnavailable
-from airflow_provider_zoom.retries import describe_network_error, parse_retry_after
+from airflow_provider_zoom.retries import describe_network_error, media_type, parse_retry_after
 from airflow_provider_zoom.secrets import basic_credential_forms, mask, redact
 
 # Renew this long before Zoom's expiry so that a token never dies in the middle of a call.
@@ -99,7 +99,7 @@ def request_token(
     except (ValueError, KeyError, TypeError, AttributeError):
         raise ZoomTokenEndpointUnavailable(
             f"Zoom's token endpoint {url} answered HTTP 200 without an access token "
-            f"({response.headers.get('Content-Type', 'no Content-Type')}, {len(response.content)} bytes)"
+            f"({media_type(response)}, {len(response.content)} bytes)"
         ) from None
     mask(value)
     margin = min(MAX_RENEWAL_MARGIN_S, expires_in / 10)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email.utils
 import http.client
+import re
 import socket
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -73,7 +74,7 @@ def json_object(method: str, path: str, response: requests.Response) -> dict[str
     try:
         body = response.json()
     except ValueError:
-        kind = response.headers.get("Content-Type", "no Content-Type").split(";")[0].strip() or "no Content-Type"
+        kind = media_type(response)
         raise ZoomReplyError(
             method, path, response.status_code,
             f"a body that is not JSON ({kind}, {len(response.content)} bytes; truncated or not from Zoom's API)",
@@ -83,6 +84,18 @@ def json_object(method: str, path: str, response: requests.Response) -> dict[str
             method, path, response.status_code, f"a JSON {_json_kind(body)} where Zoom sends an object"
         )
     return body
+
+
+_MEDIA_TYPE = re.compile(r"^[A-Za-z0-9!#$&^_.+-]{1,40}/[A-Za-z0-9!#$&^_.+-]{1,60}$")
+
+
+def media_type(response: requests.Response) -> str:
+    """The reply's media type for a message (``text/html``); anything odd is not quoted, as it comes from the server."""
+    value = response.headers.get("Content-Type")
+    if not value:
+        return "no Content-Type"
+    kind = value.split(";")[0].strip()
+    return kind.lower() if _MEDIA_TYPE.match(kind) else "an unusual Content-Type"
 
 
 def _json_kind(value: Any) -> str:

@@ -102,3 +102,10 @@ def test_only_refused_credentials_suggest_checking_them(standin, status, body, h
     assert f"HTTP {status}" in str(info.value)
     assert is_permanent(info.value)
     assert standin.count("POST", "/oauth/token") == 1  # a refusal is not retried
+
+
+def test_a_token_reply_without_a_token_is_retried(standin):
+    token_reply = standin.routes[("POST", "/oauth/token")][0]
+    standin.on("POST", "/oauth/token", Reply(200, b"<html>Sign in</html>"), token_reply)
+    assert ZoomHook(retry_policy=FAST).list_im_groups() == []
+    assert standin.count("POST", "/oauth/token") == 2

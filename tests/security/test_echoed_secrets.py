@@ -178,3 +178,12 @@ def test_airflow_dags_test_subprocess_leaks_no_token_or_secret(standin, airflow_
     # Airflow's own in-process channel echoes the values it is asked to mask (see test_secrets_stay_hidden).
     output = "\n".join(line for line in output.splitlines() if "msg=MaskSecret(" not in line)
     _assert_clean(output, standin.token)
+
+
+def test_a_garbled_reply_whose_content_type_echoes_the_token_shows_no_token(standin, masker, capfd):
+    standin.on("GET", "/v2/im/groups", lambda seen: Reply(200, b"<html>", {"Content-Type": seen.headers["Authorization"]}))
+    with pytest.raises(ZoomAPIError) as info:
+        ZoomHook(retry_policy=FAST).list_im_groups()
+    assert "not JSON" in str(info.value)
+    logged = capfd.readouterr()
+    _assert_clean(str(info.value) + logged.out + logged.err, standin.token)
