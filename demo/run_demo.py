@@ -3,7 +3,7 @@
 Everything stays inside the repo: an Airflow home with a SQLite DB in ``.airflow/`` and the emulator's
 account in ``.demo/zoom_state.json``, so a second run sees the groups of the first (and creates none).
 Airflow's own output goes to ``.demo/airflow.log``; this prints one line per day and ends with
-``created=<n> exists=<n> failed=<n> members_added=<n>``.
+``created=<n> exists=<n> failed=<n> members_added=<n> rejected=<n>``.
 """
 
 from __future__ import annotations
@@ -64,14 +64,16 @@ def main() -> int:
                 failed_days.add(day)
     finally:
         emulator.stop()
-    totals = {"created": 0, "exists": 0, "failed": 0, "members_added": 0}
+    totals = {"created": 0, "exists": 0, "failed": 0, "members_added": 0, "rejected": 0}
     summaries = read_summaries(env, days)
     for day in days:
         summary = summaries.get(day.isoformat()) or {**dict.fromkeys(totals, 0), "failed": 1}
-        for key in totals:
-            totals[key] += summary[key]
+        for key in ("created", "exists", "failed", "members_added"):
+            totals[key] += summary.get(key, 0)
+        # Every run reads the whole extract and reports its rejected rows: the same rows each day, counted once.
+        totals["rejected"] = max(totals["rejected"], summary.get("rejected") or 0)
         state = "FAILED" if day in failed_days else "ok"
-        print(f"{day} {state:6} " + " ".join(f"{k}={summary[k]}" for k in totals))
+        print(f"{day} {state:6} " + " ".join(f"{k}={summary.get(k, 0)}" for k in totals))
     print(" ".join(f"{k}={v}" for k, v in totals.items()))
     return 0 if totals["failed"] == 0 else 1
 
