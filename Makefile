@@ -11,9 +11,9 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
 install: $(INSTALLED)
 
-$(INSTALLED): constraints.txt setup.cfg pyproject.toml
+$(INSTALLED): constraints.txt setup.cfg pyproject.toml emulator/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[emulator,test]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ./emulator -e '.[test]'
 	touch $@
 
 demo: install
@@ -50,7 +50,7 @@ E2E_INSTALLED := $(VENV)/.installed-e2e
 .PHONY: e2e
 $(E2E_INSTALLED): $(INSTALLED) constraints-e2e.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -c constraints-e2e.txt \
-		-e '.[emulator,test,e2e]'
+		-e ./emulator -e '.[test,e2e]'
 	touch $@
 
 e2e: $(E2E_INSTALLED)

@@ -1,42 +1,86 @@
 """Errors the provider raises, each carrying what a user needs to act (Zoom's code and message).
 
-Whether a task retry could help is decided on the type (see ``task_errors.is_permanent``):
-``ZoomConfigError``, ``ZoomInvalidInput``, ``ZoomCredentialsRejected`` and 4xx ``ZoomAPIError`` are
-permanent; ``ZoomTransientError``, ``ZoomTokenEndpointUnavailable`` and ``ZoomReplyError`` are not.
+What can be done about an error is decided here, on its type, and nowhere else:
+
+- ``retryable``: another attempt within the same call may succeed (a per-second 429, a 5xx, a garbled
+  reply, an unreachable token endpoint); the hook's retry policy retries these.
+- ``permanent``: the same input fails again (a wrong setting or argument, refused credentials, a 4xx
+  other than 429, bad data); a task fails at once instead of spending Airflow retries
+  (``fail_fast_on_permanent_errors``).
+
+Pure standard library: the onboarding modules, imported when DAG files are parsed, raise these too.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 
 class ZoomError(Exception):
     """Base class of every error raised by this provider."""
 
+    #: Another attempt within the same call may succeed: the hook's retry policy retries it.
+    retryable: bool = False
+    #: The same input fails again: a task fails at once rather than spend Airflow retries.
+    permanent: bool = False
+
 
 class ZoomConfigError(ZoomError, ValueError):
-    """The connection or a hook argument holds a value the provider cannot use; names the field. Permanent."""
+    """The connection or a hook argument holds a value the provider cannot use; names the field."""
+
+    permanent = True
 
 
 class ZoomInvalidInput(ZoomError, ValueError):
-    """An operator or hook argument (e.g. ``emails``) cannot be read; names the field. Permanent."""
+    """An operator or hook argument (e.g. ``emails``) cannot be read; names the field."""
+
+    permanent = True
+
+
+class InvalidGroupSpec(ZoomError, ValueError):
+    """A group field has a value Zoom would reject or that is ambiguous; names the field and the value."""
+
+    permanent = True
+
+    def __init__(self, field: str, value: Any, reason: str):
+        self.field = field
+        self.value = value
+        self.reason = reason
+        super().__init__(f"Invalid IM group field {field!r} = {value!r}: {reason}")
+
+
+class HRExtractError(ZoomError, ValueError):
+    """The HR extract as a whole cannot be trusted (unreadable, no header, broken quoting): nothing of it is used."""
+
+    permanent = True
+
+    def __init__(self, path: str, problem: str):
+        self.path = path
+        self.problem = problem
+        super().__init__(f"HR extract {path}: {problem}")
+
+    def __reduce__(self):
+        # Keep the exception picklable (task results and logs may cross process boundaries).
+        return type(self), (self.path, self.problem)
 
 
 class ZoomAuthError(ZoomError):
     """No token: the endpoint refused the credentials, or could not be reached (never carries the secret)."""
-
-    retryable = False
 
     def __init__(self, message: str, *, retryable: bool | None = None):
         if retryable is not None:
             self.retryable = retryable
         super().__init__(message)
 
+    @property
+    def permanent(self) -> bool:  # type: ignore[override]
+        return not self.retryable
+
 
 class ZoomCredentialsRejected(ZoomAuthError):
     """The token endpoint refused the request (4xx other than 429): the same credentials fail again."""
-
-    retryable = False
 
 
 class ZoomTokenEndpointUnavailable(ZoomAuthError):
@@ -77,6 +121,11 @@ class ZoomAPIError(ZoomError):
             detail += f" ({fields}{'; ...' if len(self.errors) > 10 else ''})"
         super().__init__(f"Zoom API {method} {path} failed with {detail}")
 
+    @property
+    def permanent(self) -> bool:  # type: ignore[override]
+        """A 4xx other than 429 (a 401 that survived every renewal too): Zoom would refuse it again."""
+        return 400 <= self.status_code < 500 and self.status_code != 429
+
 
 def _field_error(error: Any) -> str:
     if not isinstance(error, dict):
@@ -93,6 +142,9 @@ class ZoomReplyError(ZoomAPIError):
     Retried within the call (a proxy page or a truncated body is usually a one-off) and not permanent.
     """
 
+    retryable = True
+    permanent = False  # type: ignore[assignment]
+
     def __init__(self, method: str, path: str, status_code: int, problem: str):
         super().__init__(method, path, status_code)
         self.problem = problem
@@ -101,6 +153,8 @@ class ZoomReplyError(ZoomAPIError):
 
 class ZoomGroupExistsError(ZoomError):
     """A group of that name exists and the caller asked for ``on_conflict="fail"``."""
+
+    permanent = True
 
     def __init__(self, name: str, group_id: str | None):
         self.name = name
@@ -125,7 +179,22 @@ class ZoomRateLimitError(ZoomAPIError):
 class ZoomTransientError(ZoomAPIError):
     """A reply that a later attempt may not get (per-second 429, 5xx): the retry policy's signal."""
 
+    retryable = True
+
     def __init__(self, method: str, path: str, status_code: int, code=None, message=None, retry_after=None,
                  errors=None):
         super().__init__(method, path, status_code, code, message, errors)
         self.retry_after = retry_after
+
+
+@contextlib.contextmanager
+def fail_fast_on_permanent_errors() -> Iterator[None]:
+    """Turn permanent errors into ``AirflowFailException``, so that Airflow does not spend retries on them."""
+    try:
+        yield
+    except ZoomError as exc:
+        if not exc.permanent:
+            raise
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(str(exc)) from None

@@ -12,22 +12,16 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_zoom.exceptions import InvalidGroupSpec
+
+__all__ = ["GroupSpec", "InvalidGroupSpec", "group_key", "normalize_group_name", "validate_group_spec"]
+
 MAX_GROUP_NAME_LENGTH = 128
 GROUP_TYPES = ("normal", "shared", "restricted")
 SEARCH_FLAGS = ("search_by_domain", "search_by_account", "search_by_ma_account")
 
 _TRUE = {"true", "1", "yes", "y", "on"}
 _FALSE = {"false", "0", "no", "n", "off"}
-
-
-class InvalidGroupSpec(ValueError):
-    """A group field has a value Zoom would reject or that is ambiguous."""
-
-    def __init__(self, field: str, value: Any, reason: str):
-        self.field = field
-        self.value = value
-        self.reason = reason
-        super().__init__(f"Invalid IM group field {field!r} = {value!r}: {reason}")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from airflow_provider_zoom.emulator.process import EmulatorProcess, stop_process
+from zoom_emulator.process import EmulatorProcess, stop_process
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable

@@ -51,7 +51,7 @@ with DAG(dag_id="{dag_id}", schedule=None, start_date=pendulum.datetime(2026, 1,
 REFERENCE_DAGS = {  # name -> (extra imports, DAG body)
     "empty": ("", "    pass"),
     "empty_importing_provider": (
-        ("from airflow_provider_zoom.operators.im_group_waves import CreateIMGroupsOperator  # noqa: F401\n"
+        ("from airflow_provider_zoom.operators.waves import WaveCreateGroupsOperator  # noqa: F401\n"
          "from airflow_provider_zoom.operators.im_groups import CreateIMGroupOperator  # noqa: F401\n"),
         "    pass",
     ),
@@ -94,7 +94,7 @@ import airflow.sdk
 from airflow.dag_processing.dagbag import DagBag
 from airflow.dag_processing.processor import DagSerialization
 t0 = time.perf_counter()
-import airflow_provider_zoom.operators.im_group_waves, airflow_provider_zoom.operators.im_groups
+import airflow_provider_zoom.operators.waves, airflow_provider_zoom.operators.im_groups
 print(json.dumps({"provider_s": time.perf_counter() - t0}))
 '''
 

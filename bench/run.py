@@ -39,7 +39,7 @@ GOAL_TEXT = {
 }
 DESCRIPTION = {
     "client_overhead_ratio": "ZoomHook / bare requests.Session, sequential creates, median of paired rounds",
-    "wave_rate_fraction": "CreateIMGroupsOperator creates/s over the 80/s Business Light limit",
+    "wave_rate_fraction": "WaveCreateGroupsOperator creates/s over the 80/s Business Light limit",
     "wave_429s": "429 replies during the 1,000-group wave (worst round)",
     "wave_token_requests": "OAuth token requests during the wave (worst round)",
     "e2e_mapped_vs_batch_ratio": "DAG run: per-group mapped sample DAG / batch wave DAG",

@@ -1,4 +1,4 @@
-"""(5) Peak memory of a 10,000-group wave through ``CreateIMGroupsOperator`` (emulator without a limit).
+"""(5) Peak memory of a 10,000-group wave through ``WaveCreateGroupsOperator`` (emulator without a limit).
 
 Run as its own process so that ``ru_maxrss`` (the process's peak resident set) covers the wave and nothing
 else the benchmark did; the figure before the wave (Airflow and the provider imported, operator built) is
@@ -25,7 +25,7 @@ def _peak_mib() -> float:
 
 def measure(groups: int) -> dict:
     logging.getLogger("airflow").setLevel(logging.WARNING)
-    import airflow_provider_zoom.operators.im_group_waves  # noqa: F401 - counted in the baseline
+    import airflow_provider_zoom.operators.waves  # noqa: F401 - counted in the baseline
     from bench.wave_throughput import run_wave
 
     with Emulator() as emulator, tempfile.TemporaryDirectory(prefix="zoom-bench-mem-") as tmp:

@@ -1,4 +1,4 @@
-"""(2) Wave throughput: 1,000 groups through ``CreateIMGroupsOperator.execute`` at the Business Light limit.
+"""(2) Wave throughput: 1,000 groups through ``WaveCreateGroupsOperator.execute`` at the Business Light limit.
 
 The emulator (a separate process) enforces ``--plan business`` (80 Light requests per second); the operator
 paces with ``plan="business"``. ``execute`` is called directly with a minimal context (``ti.xcom_push``,
@@ -34,10 +34,10 @@ class _TaskInstanceStub:
 
 def run_wave(emulator: Emulator, groups: int, folder: Path, *, plan: str | None, max_workers: int = 8) -> dict:
     """One wave of ``groups`` creates through the operator; returns its wall time and its XCom counts."""
-    from airflow_provider_zoom.operators.im_group_waves import CreateIMGroupsOperator
+    from airflow_provider_zoom.operators.waves import WaveCreateGroupsOperator
 
     os.environ[f"AIRFLOW_CONN_{CONN_ID.upper()}"] = emulator.connection_uri_json(token_cache_dir=str(folder / "tokens"))
-    operator = CreateIMGroupsOperator(
+    operator = WaveCreateGroupsOperator(
         task_id="create_groups",
         groups=[f"Onboarding bench wave {i:05d}" for i in range(groups)],
         plan=plan,

@@ -154,8 +154,8 @@ def _add_members(outcome: dict, emails: list[str], *, expected: str, only_missin
     # targets map indexes that are not expanded yet), so each path checks the outcome itself.
     from airflow.sdk.exceptions import AirflowSkipException
 
+    from airflow_provider_zoom.exceptions import fail_fast_on_permanent_errors
     from airflow_provider_zoom.hooks.zoom import ZoomHook
-    from airflow_provider_zoom.task_errors import fail_fast_on_permanent_errors
 
     if outcome["outcome"] != expected:
         raise AirflowSkipException(f"group {outcome['name']!r} was {outcome['outcome']}, not {expected}")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from airflow_provider_zoom.operators.im_group_waves import AddIMGroupsMembersOperator, CreateIMGroupsOperator
+from airflow_provider_zoom.operators.waves import WaveAddMembersOperator, WaveCreateGroupsOperator
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def zoom_onboarding_wave():
         return wave
 
     wave = plan_wave()
-    created = CreateIMGroupsOperator(
+    created = WaveCreateGroupsOperator(
         task_id="create_groups",
         groups=wave["groups"],
         group_type="{{ params.group_type }}",
@@ -89,14 +89,14 @@ def zoom_onboarding_wave():
             paths.append("reconcile_existing_groups")
         return paths
 
-    add_new = AddIMGroupsMembersOperator(
+    add_new = WaveAddMembersOperator(
         task_id="add_members_to_new_groups",
         groups=created.output,
         members_by_name=wave["members_by_name"],
         source="created",
         **WAVE_SETTINGS,
     )
-    reconcile = AddIMGroupsMembersOperator(
+    reconcile = WaveAddMembersOperator(
         task_id="reconcile_existing_groups",
         groups=created.output,
         members_by_name=wave["members_by_name"],

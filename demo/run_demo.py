@@ -18,7 +18,7 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-from airflow_provider_zoom.emulator.process import EmulatorProcess, EmulatorStartError
+from zoom_emulator.process import EmulatorProcess, EmulatorStartError
 
 REPO = Path(__file__).resolve().parent.parent
 AIRFLOW_HOME = REPO / ".airflow"

@@ -43,7 +43,7 @@ def emulator_server():
     Every address @example.com is a user of its account (the tests' people all live there); any other address
     is unknown, as it would be at Zoom.
     """
-    from airflow_provider_zoom.emulator.server import EmulatorServer
+    from zoom_emulator.server import EmulatorServer
 
     with EmulatorServer(user_domains=["example.com"]) as server:
         yield server
@@ -92,7 +92,7 @@ def zoom(emulator_server, monkeypatch, tmp_path) -> Zoom:
     """A clean emulator account, the ``zoom_default`` connection pointing at it, empty token caches."""
     import requests
 
-    from airflow_provider_zoom.token_cache import PROCESS_TOKENS
+    from airflow_provider_zoom._transport.token_cache import PROCESS_TOKENS
 
     requests.post(f"{emulator_server.url}/_emulator/reset", json={"keep_config": False}, timeout=10).raise_for_status()
     PROCESS_TOKENS.clear()

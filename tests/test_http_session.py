@@ -7,7 +7,7 @@ import socket
 import pytest
 import requests
 
-from airflow_provider_zoom.http_session import EnvironmentOnceSession
+from airflow_provider_zoom._transport.http_session import EnvironmentOnceSession
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@ import threading
 
 import pytest
 
-from airflow_provider_zoom.rate_limit import Pacer, RateLimits, category_of
+from airflow_provider_zoom._transport.rate_limit import Pacer, RateLimits, category_of
 
 
 class FakeClock:

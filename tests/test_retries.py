@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from airflow_provider_zoom.retries import parse_retry_after
+from airflow_provider_zoom._transport.retries import parse_retry_after
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC).timestamp()
 

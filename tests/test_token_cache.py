@@ -1,8 +1,8 @@
 import stat
 import time
 
-from airflow_provider_zoom.oauth import AccessToken, S2SCredentials
-from airflow_provider_zoom.token_cache import FileTokenCache, ProcessTokenCache
+from airflow_provider_zoom._transport.oauth import AccessToken, S2SCredentials
+from airflow_provider_zoom._transport.token_cache import FileTokenCache, ProcessTokenCache
 
 CREDS = S2SCredentials("http://zoom/oauth/token", "client", "s3cret", "acct")
 

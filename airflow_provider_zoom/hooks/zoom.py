@@ -18,7 +18,7 @@ import requests
 from airflow.providers.http.hooks.http import HttpHook
 from requests_toolbelt.adapters.socket_options import TCPKeepAliveAdapter
 
-from airflow_provider_zoom.defaults import (
+from airflow_provider_zoom._defaults import (
     DEFAULT_API_URL,
     DEFAULT_CONN_ID,
     DEFAULT_CONNECT_TIMEOUT_S,
@@ -26,6 +26,18 @@ from airflow_provider_zoom.defaults import (
     DEFAULT_TOKEN_URL,
     ON_CONFLICT_CHOICES,
 )
+from airflow_provider_zoom._transport.http_session import EnvironmentOnceSession
+from airflow_provider_zoom._transport.oauth import S2SCredentials, ZoomBearerAuth
+from airflow_provider_zoom._transport.rate_limit import PLAN_LIMITS, Pacer, RateLimits, category_of, shared_pacer
+from airflow_provider_zoom._transport.retries import (
+    RetryPolicy,
+    call_with_retries,
+    json_object,
+    outcome_unknown,
+    raise_for_reply,
+    zoom_error_fields,
+)
+from airflow_provider_zoom._transport.token_cache import ProcessTokenCache, token_cache
 from airflow_provider_zoom.exceptions import (
     ZoomAPIError,
     ZoomConfigError,
@@ -34,19 +46,7 @@ from airflow_provider_zoom.exceptions import (
     ZoomReplyError,
 )
 from airflow_provider_zoom.group_spec import GroupSpec, group_key
-from airflow_provider_zoom.hooks.members import email_list, rejected_members
-from airflow_provider_zoom.http_session import EnvironmentOnceSession
-from airflow_provider_zoom.oauth import S2SCredentials, ZoomBearerAuth
-from airflow_provider_zoom.rate_limit import PLAN_LIMITS, Pacer, RateLimits, category_of, shared_pacer
-from airflow_provider_zoom.retries import (
-    RetryPolicy,
-    call_with_retries,
-    json_object,
-    outcome_unknown,
-    raise_for_reply,
-    zoom_error_fields,
-)
-from airflow_provider_zoom.token_cache import ProcessTokenCache, token_cache
+from airflow_provider_zoom.hooks._members import email_list, rejected_members
 
 MAX_MEMBERS_PER_ADD = 10  # Swagger: POST /im/groups/{groupId}/members takes at most 10 members
 MEMBERS_PAGE_SIZE = 300  # Swagger: maximum page_size of GET /im/groups/{groupId}/members

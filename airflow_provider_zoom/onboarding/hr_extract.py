@@ -32,7 +32,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from airflow_provider_zoom.group_spec import InvalidGroupSpec, normalize_group_name
+from airflow_provider_zoom.exceptions import HRExtractError, InvalidGroupSpec
+from airflow_provider_zoom.group_spec import normalize_group_name
 
 REQUIRED_COLUMNS = ("employee_id", "email", "first_name", "last_name", "department", "location", "start_date")
 MAX_FIELD_LENGTH = 256
@@ -73,19 +74,6 @@ def kind_too_long(column: str) -> str:
 
 def kind_bad_character(column: str) -> str:
     return f"{column} contains a control, bidi or invisible character"
-
-
-class HRExtractError(ValueError):
-    """The extract as a whole cannot be trusted; nothing from it should be used."""
-
-    def __init__(self, path: str, problem: str):
-        self.path = path
-        self.problem = problem
-        super().__init__(f"HR extract {path}: {problem}")
-
-    def __reduce__(self):
-        # Keep the exception picklable (task results and logs may cross process boundaries).
-        return type(self), (self.path, self.problem)
 
 
 @dataclass(frozen=True, slots=True)

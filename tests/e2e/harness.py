@@ -41,8 +41,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from zoom_emulator.process import EmulatorProcess
 
-from airflow_provider_zoom.emulator.process import EmulatorProcess
 from tests.e2e.services import PostgresDatabase, RedisDatabase, ensure_postgres, ensure_redis
 
 REPO = Path(__file__).resolve().parents[2]

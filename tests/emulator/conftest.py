@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from zoom_emulator import EmulatorServer
 
-from airflow_provider_zoom.emulator import EmulatorServer
 from tests.emulator.helpers import START, FakeClock, ZoomClient
 
 

@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-
-from airflow_provider_zoom.emulator import EmulatorServer
+from zoom_emulator import EmulatorServer
 
 CLIENT_ID, CLIENT_SECRET, ACCOUNT_ID = "demo-client-id", "demo-client-secret", "demo-account"
 START = 1_795_168_800.25  # 2026-11-20T10:00:00.25Z: mid-second and mid-day, so windows are easy to reason about
@@ -88,9 +87,9 @@ def configure(server: EmulatorServer, **changes: Any) -> requests.Response:
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    """``python -m airflow_provider_zoom.emulator --port 0 ARGS`` to completion (for arguments it refuses)."""
+    """``python -m zoom_emulator --port 0 ARGS`` to completion (for arguments it refuses)."""
     return subprocess.run(
-        [sys.executable, "-m", "airflow_provider_zoom.emulator", "--port", "0", *args],
+        [sys.executable, "-m", "zoom_emulator", "--port", "0", *args],
         capture_output=True,
         text=True,
         timeout=60,

@@ -6,8 +6,9 @@ import importlib
 import inspect
 import pkgutil
 
+import zoom_emulator
+
 import airflow_provider_zoom
-import airflow_provider_zoom.emulator
 
 
 def class_names(package, *, skip: str | None = None) -> dict[str, str]:
@@ -29,8 +30,8 @@ def class_names(package, *, skip: str | None = None) -> dict[str, str]:
 
 
 def test_no_emulator_class_shares_a_name_with_a_provider_class() -> None:
-    emulator = class_names(airflow_provider_zoom.emulator)
-    provider = class_names(airflow_provider_zoom, skip="airflow_provider_zoom.emulator")
+    emulator = class_names(zoom_emulator)
+    provider = class_names(airflow_provider_zoom, skip="zoom_emulator")
     assert emulator and provider
     clashes = {name: (emulator[name], provider[name]) for name in emulator.keys() & provider.keys()}
     assert clashes == {}

@@ -6,8 +6,8 @@ import time
 
 import pytest
 import requests
+from zoom_emulator import EmulatorServer
 
-from airflow_provider_zoom.emulator import EmulatorServer
 from tests.emulator.helpers import ZoomClient, configure, emulator_state
 
 

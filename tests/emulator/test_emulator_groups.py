@@ -6,8 +6,8 @@ import re
 
 import pytest
 import requests
+from zoom_emulator import EmulatorServer
 
-from airflow_provider_zoom.emulator import EmulatorServer
 from tests.emulator.helpers import ZoomClient, emulator_state
 
 ZOOM_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")

@@ -6,8 +6,8 @@ import re
 
 import pytest
 import requests
+from zoom_emulator import EmulatorServer
 
-from airflow_provider_zoom.emulator import EmulatorServer
 from tests.emulator.helpers import FakeClock, ZoomClient, emulator_state
 
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")

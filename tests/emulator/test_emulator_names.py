@@ -5,8 +5,8 @@ from __future__ import annotations
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from zoom_emulator import EmulatorServer
 
-from airflow_provider_zoom.emulator import EmulatorServer
 from tests.emulator.helpers import ZoomClient
 
 names = st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=140).filter(

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import requests
+from zoom_emulator import EmulatorServer
 
-from airflow_provider_zoom.emulator import EmulatorServer
 from tests.emulator.helpers import FakeClock, ZoomClient, configure, emulator_state
 
 PER_SECOND = {

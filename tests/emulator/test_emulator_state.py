@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import requests
+from zoom_emulator import EmulatorServer
 
-from airflow_provider_zoom.emulator import EmulatorServer
 from tests.emulator.helpers import CLIENT_SECRET, ZoomClient, configure, emulator_state
 
 
@@ -143,7 +143,7 @@ def test_cli_serves_persists_and_exits_cleanly_on_sigterm(tmp_path: Path) -> Non
         [
             sys.executable,
             "-m",
-            "airflow_provider_zoom.emulator",
+            "zoom_emulator",
             "--port",
             "0",
             "--state-file",
@@ -186,7 +186,7 @@ def test_cli_serves_persists_and_exits_cleanly_on_sigterm(tmp_path: Path) -> Non
 
 def test_cli_help_documents_defaults() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "airflow_provider_zoom.emulator", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "zoom_emulator", "--help"], capture_output=True, text=True, check=True
     )
     for default in ("8765", "127.0.0.1", "demo-client-id", "demo-account", "unlimited", "multiple"):
         assert default in result.stdout

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from zoom_emulator import EmulatorProcess, EmulatorServer, EmulatorStartError
 
-from airflow_provider_zoom.emulator import EmulatorProcess, EmulatorServer, EmulatorStartError
 from tests.emulator.helpers import ZoomClient, configure, emulator_state, run_cli
 
 # -- content types ---------------------------------------------------------------------------------------

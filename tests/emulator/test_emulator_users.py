@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from zoom_emulator import EmulatorProcess, EmulatorServer, EmulatorStartError, ZoomBackend
 
-from airflow_provider_zoom.emulator import EmulatorProcess, EmulatorServer, EmulatorStartError, ZoomBackend
 from tests.emulator.helpers import ZoomClient, emulator_state, run_cli
 
 REPO = Path(__file__).resolve().parents[2]

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 import requests
-
-from airflow_provider_zoom.emulator import EmulatorProcess, EmulatorStartError
-from airflow_provider_zoom.emulator.process import parse_listening_line
+from zoom_emulator import EmulatorProcess, EmulatorStartError
+from zoom_emulator.process import parse_listening_line
 
 
 def assert_gone(emulator: EmulatorProcess) -> None:

@@ -9,9 +9,8 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_zoom.exceptions import ZoomConfigError, ZoomError
 from airflow_provider_zoom.hooks.zoom import ZoomHook
-from airflow_provider_zoom.operators.im_group_waves import CreateIMGroupsOperator
 from airflow_provider_zoom.operators.im_groups import CreateIMGroupOperator
-from airflow_provider_zoom.task_errors import is_permanent
+from airflow_provider_zoom.operators.waves import WaveCreateGroupsOperator
 
 
 def _set_connection(monkeypatch, zoom, **changes):
@@ -46,7 +45,7 @@ def test_a_wrong_setting_names_its_field_and_fails_the_task_without_retries(zoom
     with pytest.raises(ZoomConfigError) as info:
         ZoomHook().check_config()
     assert message in str(info.value) and "'zoom_default'" in str(info.value)
-    assert is_permanent(info.value)
+    assert info.value.permanent
 
     with pytest.raises(AirflowFailException, match=message.split(",")[0].replace("(", r"\(").replace(")", r"\)")):
         CreateIMGroupOperator(task_id="create", name="Cohort C").execute({})
@@ -63,7 +62,7 @@ def test_missing_credentials_name_the_field(zoom, monkeypatch, field, label):
 def test_wave_operator_fails_at_once_on_a_wrong_setting(zoom, monkeypatch):
     _set_connection(monkeypatch, zoom, extra={"plan": "gold"})
     with pytest.raises(AirflowFailException, match='extra "plan"'):
-        CreateIMGroupsOperator(task_id="create", groups=["A"]).execute({"ti": None})
+        WaveCreateGroupsOperator(task_id="create", groups=["A"]).execute({"ti": None})
 
 
 def test_a_proxy_password_is_not_shown_in_the_error(zoom, monkeypatch):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from airflow_provider_zoom._transport.retries import RetryPolicy
+from airflow_provider_zoom._transport.token_cache import PROCESS_TOKENS
 from airflow_provider_zoom.exceptions import ZoomAPIError, ZoomInvalidInput
 from airflow_provider_zoom.group_spec import validate_group_spec
 from airflow_provider_zoom.hooks.zoom import ZoomHook
-from airflow_provider_zoom.retries import RetryPolicy
-from airflow_provider_zoom.token_cache import PROCESS_TOKENS
 from tests.hooks.standin import Reply, StandInZoom
 
 MEMBERS = "POST /v2/im/groups/{groupId}/members"

@@ -8,11 +8,10 @@ import threading
 
 import pytest
 
+from airflow_provider_zoom._transport.retries import RetryPolicy
+from airflow_provider_zoom._transport.token_cache import PROCESS_TOKENS
 from airflow_provider_zoom.exceptions import ZoomCredentialsRejected, ZoomTokenEndpointUnavailable
 from airflow_provider_zoom.hooks.zoom import ZoomHook
-from airflow_provider_zoom.retries import RetryPolicy
-from airflow_provider_zoom.task_errors import is_permanent
-from airflow_provider_zoom.token_cache import PROCESS_TOKENS
 from tests.hooks.standin import Reply, StandInZoom
 
 FAST = RetryPolicy(max_attempts=3, max_retry_seconds=10, backoff_base_s=0.01, backoff_max_s=0.02)
@@ -49,7 +48,7 @@ def test_a_persistent_502_names_the_endpoint_and_status_not_the_credentials(stan
     message = str(info.value)
     assert message.startswith(f"Zoom's token endpoint {standin.url}/oauth/token answered HTTP 502 Bad Gateway")
     assert CHECK not in message
-    assert not is_permanent(info.value)
+    assert not info.value.permanent
     assert standin.count("POST", "/oauth/token") == 3 and standin.count("GET", "/v2/im/groups") == 0
 
 
@@ -100,7 +99,7 @@ def test_only_refused_credentials_suggest_checking_them(standin, status, body, h
         ZoomHook(retry_policy=FAST).list_im_groups()
     assert (CHECK in str(info.value)) is hint
     assert f"HTTP {status}" in str(info.value)
-    assert is_permanent(info.value)
+    assert info.value.permanent
     assert standin.count("POST", "/oauth/token") == 1  # a refusal is not retried
 
 

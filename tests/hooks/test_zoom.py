@@ -3,10 +3,10 @@ import json
 import pytest
 import requests
 
+from airflow_provider_zoom._transport.retries import RetryPolicy
 from airflow_provider_zoom.exceptions import ZoomAPIError, ZoomAuthError
 from airflow_provider_zoom.group_spec import validate_group_spec
 from airflow_provider_zoom.hooks.zoom import ZoomHook
-from airflow_provider_zoom.retries import RetryPolicy
 
 FAST_RETRIES = RetryPolicy(max_attempts=3, max_retry_seconds=5, backoff_base_s=0.01, backoff_max_s=0.05)
 

@@ -6,10 +6,10 @@ import time
 import pytest
 import requests
 
+from airflow_provider_zoom._transport.retries import RetryPolicy
 from airflow_provider_zoom.exceptions import ZoomRateLimitError
 from airflow_provider_zoom.group_spec import validate_group_spec
 from airflow_provider_zoom.hooks.zoom import ZoomHook
-from airflow_provider_zoom.retries import RetryPolicy
 
 QUICK = RetryPolicy(max_attempts=12, max_retry_seconds=30, backoff_base_s=0.01, backoff_max_s=0.1)
 CREATE = "POST /v2/im/groups"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_zoom.operators.im_group_waves import AddIMGroupsMembersOperator, CreateIMGroupsOperator
 from airflow_provider_zoom.operators.im_groups import AddIMGroupMembersOperator, CreateIMGroupOperator
+from airflow_provider_zoom.operators.waves import WaveAddMembersOperator, WaveCreateGroupsOperator
 
 MEMBERS = "POST /v2/im/groups/{groupId}/members"
 
@@ -54,8 +54,8 @@ def test_emails_that_cannot_be_read_fail_the_task_naming_the_field(zoom):
 
 def test_two_spellings_of_one_group_end_as_one_group_holding_both_lists(zoom):
     names = ["Onboarding 2026-W48 Support", "Onboarding 2026-W48 support"]
-    created = CreateIMGroupsOperator(task_id="create", groups=names).execute(_context())
-    added = AddIMGroupsMembersOperator(
+    created = WaveCreateGroupsOperator(task_id="create", groups=names).execute(_context())
+    added = WaveAddMembersOperator(
         task_id="add", groups=created, source="created",
         members_by_name={names[0]: ["first@example.com"], names[1]: ["second@example.com"]},
     ).execute(_context())
@@ -65,13 +65,13 @@ def test_two_spellings_of_one_group_end_as_one_group_holding_both_lists(zoom):
 
 
 def test_names_equal_under_group_key_are_created_once(zoom):
-    created = CreateIMGroupsOperator(task_id="create", groups=["Team\u200dOne", "TeamOne"]).execute(_context())
+    created = WaveCreateGroupsOperator(task_id="create", groups=["Team\u200dOne", "TeamOne"]).execute(_context())
     assert created["created_count"] == 1 and len(zoom.state()["groups"]) == 1
 
 
 def test_a_wave_reports_refused_members_and_still_adds_the_rest(zoom):
-    created = CreateIMGroupsOperator(task_id="create", groups=["W1", "W2"]).execute(_context())
-    added = AddIMGroupsMembersOperator(
+    created = WaveCreateGroupsOperator(task_id="create", groups=["W1", "W2"]).execute(_context())
+    added = WaveAddMembersOperator(
         task_id="add", groups=created, source="created",
         members_by_name={"W1": "a@example.com; broken@; b@example.com", "W2": ["c@example.com"]},
     ).execute(_context())
@@ -84,7 +84,7 @@ def test_a_wave_reports_refused_members_and_still_adds_the_rest(zoom):
 
 def test_a_wave_given_group_ids_reads_each_groups_emails_string(zoom):
     group_id = _group_id("W3")
-    added = AddIMGroupsMembersOperator(
+    added = WaveAddMembersOperator(
         task_id="add", groups=[{"group_id": group_id, "name": "W3", "emails": '["x@example.com", "y@example.com"]'}],
     ).execute(_context())
     assert added["members_added"] == 2

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from airflow_provider_zoom._transport.retries import RetryPolicy
+from airflow_provider_zoom._transport.token_cache import PROCESS_TOKENS
 from airflow_provider_zoom.exceptions import ZoomAPIError, ZoomAuthError
 from airflow_provider_zoom.hooks.zoom import ZoomHook
-from airflow_provider_zoom.retries import RetryPolicy
-from airflow_provider_zoom.token_cache import PROCESS_TOKENS
 from tests.hooks.standin import BASIC, CLIENT_ID, CLIENT_SECRET, Reply, StandInZoom, echo_headers
 
 FAST = RetryPolicy(max_attempts=2, max_retry_seconds=10, backoff_base_s=0.01, backoff_max_s=0.02)
@@ -51,7 +51,7 @@ def masker(request, monkeypatch):
     """Run each check also with the provider's masker registrations switched off: redaction must not need them."""
     if request.param == "masker off":
         for module in ("oauth", "token_cache"):
-            monkeypatch.setattr(f"airflow_provider_zoom.{module}.mask", lambda value: None)
+            monkeypatch.setattr(f"airflow_provider_zoom._transport.{module}.mask", lambda value: None)
     return request.param
 
 

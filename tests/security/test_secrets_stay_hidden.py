@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-
-from airflow_provider_zoom.emulator.server import EmulatorServer
+from zoom_emulator.server import EmulatorServer
 
 CLIENT_SECRET = "canary-S3CRET-7f3a9c51e2"
 WRONG_SECRET = "canary-WRONG-0b8d44aa19"

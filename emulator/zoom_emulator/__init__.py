@@ -2,7 +2,7 @@
 
 The demo and every test talk to it over HTTP on loopback, so the provider is exercised exactly as it would
 be against api.zoom.us. The state and rules live in :class:`ZoomBackend`; ``app.py`` only translates HTTP.
-Run ``python -m airflow_provider_zoom.emulator --help`` for the CLI, :class:`EmulatorProcess` to run that CLI
+Run ``python -m zoom_emulator --help`` for the CLI, :class:`EmulatorProcess` to run that CLI
 as a subprocess, or :class:`EmulatorServer` in-process. Needs the ``emulator`` extra (uvicorn, starlette via
 fastapi, python-multipart) wherever the emulator itself runs.
 """

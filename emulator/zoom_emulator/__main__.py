@@ -1,6 +1,6 @@
 """Run the Zoom API emulator in the foreground.
 
-    python -m airflow_provider_zoom.emulator [--host 127.0.0.1] [--port 8765] [--state-file PATH]
+    python -m zoom_emulator [--host 127.0.0.1] [--port 8765] [--state-file PATH]
         [--client-id demo-client-id --client-secret demo-client-secret --account-id demo-account]
         [--users FILE ...] [--user-domain DOMAIN ...] [--free-account]
         [--plan unlimited] [--light-rps N --medium-rps N --light-daily N --medium-daily N]
@@ -38,7 +38,7 @@ def _ordinals(text: str) -> list[int]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m airflow_provider_zoom.emulator",
+        prog="python -m zoom_emulator",
         description="Local Zoom API emulator: Server-to-Server OAuth, IM directory groups, rate limits, faults.",
     )
     default = " (default: %(default)s)"

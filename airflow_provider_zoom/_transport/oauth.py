@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import requests
 from requests.auth import AuthBase
 
+from airflow_provider_zoom._transport.masking import basic_credential_forms, mask, redact
+from airflow_provider_zoom._transport.retries import describe_network_error, media_type, parse_retry_after
 from airflow_provider_zoom.exceptions import ZoomCredentialsRejected, ZoomTokenEndpointUnavailable
-from airflow_provider_zoom.retries import describe_network_error, media_type, parse_retry_after
-from airflow_provider_zoom.secrets import basic_credential_forms, mask, redact
 
 # Renew this long before Zoom's expiry so that a token never dies in the middle of a call.
 MAX_RENEWAL_MARGIN_S = 300.0

@@ -1,4 +1,4 @@
-"""The emulator in a process of its own: ``python -m airflow_provider_zoom.emulator`` started, awaited, stopped.
+"""The emulator in a process of its own: ``python -m zoom_emulator`` started, awaited, stopped.
 
 :class:`~.server.EmulatorServer` runs the emulator on a thread of the caller. The demo, the benchmarks and the
 e2e harness need it beside them instead: Airflow's own processes reach it over HTTP, and a benchmark's CPU
@@ -64,7 +64,7 @@ def stop_process(proc: subprocess.Popen, *, group: bool = False, timeout: float 
 
 
 class EmulatorProcess(EmulatorHandle):
-    """``python -m airflow_provider_zoom.emulator`` as a subprocess, ready once it has printed its URL.
+    """``python -m zoom_emulator`` as a subprocess, ready once it has printed its URL.
 
     ``args`` are further CLI options (``"--plan", "business"``, ``"--state-file", path``; see ``--help``). Host,
     port and the OAuth app are keywords, since :attr:`url` and :meth:`connection_uri_json` depend on them. Port
@@ -103,7 +103,7 @@ class EmulatorProcess(EmulatorHandle):
         self.argv = [
             sys.executable,
             "-m",
-            "airflow_provider_zoom.emulator",
+            "zoom_emulator",
             "--host",
             host,
             "--port",

@@ -20,8 +20,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from airflow_provider_zoom.oauth import AccessToken, S2SCredentials
-from airflow_provider_zoom.secrets import mask
+from airflow_provider_zoom._transport.masking import mask
+from airflow_provider_zoom._transport.oauth import AccessToken, S2SCredentials
 
 
 class ProcessTokenCache:

@@ -4,8 +4,8 @@ import logging
 import pytest
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from airflow_provider_zoom.operators.im_group_waves import AddIMGroupsMembersOperator, CreateIMGroupsOperator
-from airflow_provider_zoom.waves import Progress, load_report
+from airflow_provider_zoom.operators._wave_runner import Progress, load_report
+from airflow_provider_zoom.operators.waves import WaveAddMembersOperator, WaveCreateGroupsOperator
 
 
 class FakeTI:
@@ -21,7 +21,7 @@ def _context():
 
 
 def test_invalid_specs_are_reported_and_valid_ones_still_created(zoom):
-    result = CreateIMGroupsOperator(
+    result = WaveCreateGroupsOperator(
         task_id="create_groups",
         groups=["Wave A", {"name": "Wave B", "type": "shared"}, {"name": "x" * 129}, {"name": "Wave C", "type": "odd"},
                 "wave a"],
@@ -36,8 +36,8 @@ def test_invalid_specs_are_reported_and_valid_ones_still_created(zoom):
 
 def test_second_wave_reports_every_group_as_existing_with_its_id(zoom):
     names = [f"Cohort {i:02d}" for i in range(12)]
-    first = CreateIMGroupsOperator(task_id="create", groups=names, max_workers=4).execute(_context())
-    second = CreateIMGroupsOperator(task_id="create", groups=names, max_workers=4).execute(_context())
+    first = WaveCreateGroupsOperator(task_id="create", groups=names, max_workers=4).execute(_context())
+    second = WaveCreateGroupsOperator(task_id="create", groups=names, max_workers=4).execute(_context())
 
     assert (first["created_count"], second["exists_count"], second["created_count"]) == (12, 12, 0)
     assert {g["group_id"] for g in first["created"]} == {g["group_id"] for g in second["exists"]}
@@ -45,7 +45,7 @@ def test_second_wave_reports_every_group_as_existing_with_its_id(zoom):
 
 
 def test_large_waves_keep_detail_in_a_report_file(zoom, tmp_path):
-    result = CreateIMGroupsOperator(
+    result = WaveCreateGroupsOperator(
         task_id="create", groups=[f"G{i:03d}" for i in range(30)], xcom_detail_limit=10, report_dir=str(tmp_path)
     ).execute(_context())
 
@@ -57,7 +57,7 @@ def test_large_waves_keep_detail_in_a_report_file(zoom, tmp_path):
 
 def test_paced_wave_at_the_plans_limit_sees_no_429(zoom):
     zoom.configure(plan="business")
-    result = CreateIMGroupsOperator(
+    result = WaveCreateGroupsOperator(
         task_id="create", groups=[f"Paced {i:03d}" for i in range(120)], plan="business", max_workers=8
     ).execute(_context())
 
@@ -68,7 +68,7 @@ def test_paced_wave_at_the_plans_limit_sees_no_429(zoom):
 
 def test_wave_slows_down_on_a_lower_limit_instead_of_failing(zoom):
     zoom.configure(light_rps=8)
-    result = CreateIMGroupsOperator(
+    result = WaveCreateGroupsOperator(
         task_id="create", groups=[f"Slow {i:02d}" for i in range(30)], plan="business", max_workers=8
     ).execute(_context())
 
@@ -84,7 +84,7 @@ def test_failures_left_after_retries_fail_the_task_with_the_partial_result(zoom,
     context = _context()
 
     with pytest.raises(AirflowException) as info:
-        CreateIMGroupsOperator(task_id="create", groups=[f"F{i}" for i in range(20)]).execute(context)
+        WaveCreateGroupsOperator(task_id="create", groups=[f"F{i}" for i in range(20)]).execute(context)
 
     assert not isinstance(info.value, AirflowFailException)  # a retry of the task can finish the wave
     partial = context["ti"].pushed["partial_result"]
@@ -92,15 +92,15 @@ def test_failures_left_after_retries_fail_the_task_with_the_partial_result(zoom,
 
 
 def test_members_for_created_and_existing_groups(zoom):
-    created = CreateIMGroupsOperator(task_id="create", groups=["M1", "M2"]).execute(_context())
+    created = WaveCreateGroupsOperator(task_id="create", groups=["M1", "M2"]).execute(_context())
     members = {"M1": ["a@example.com", "b@example.com"], "M2": [f"p{i}@example.com" for i in range(13)]}
 
-    added = AddIMGroupsMembersOperator(
+    added = WaveAddMembersOperator(
         task_id="add", groups=created, members_by_name=members, source="created"
     ).execute(_context())
-    again = CreateIMGroupsOperator(task_id="create", groups=["M1", "M2"]).execute(_context())
+    again = WaveCreateGroupsOperator(task_id="create", groups=["M1", "M2"]).execute(_context())
     members["M1"].append("c@example.com")
-    reconciled = AddIMGroupsMembersOperator(
+    reconciled = WaveAddMembersOperator(
         task_id="reconcile", groups=again, members_by_name=members, source="exists", only_missing=True
     ).execute(_context())
 

@@ -23,16 +23,15 @@ import requests
 import tenacity
 from urllib3.exceptions import NewConnectionError
 
+from airflow_provider_zoom._transport.masking import redact
 from airflow_provider_zoom.exceptions import (
     ZoomAPIError,
     ZoomAuthError,
     ZoomError,
     ZoomRateLimitError,
     ZoomReplyError,
-    ZoomTokenEndpointUnavailable,
     ZoomTransientError,
 )
-from airflow_provider_zoom.secrets import redact
 
 T = TypeVar("T")
 
@@ -176,6 +175,8 @@ def _field_errors(errors: Any, secrets: list[str | None]) -> list[dict[str, str]
 class _DailyLimitReply(ZoomRateLimitError):
     """A daily-limit 429 still undecided: retried only if its reset falls inside the retry bound."""
 
+    retryable = True
+
     def __init__(self, method, path, category, reset_at, message, retry_after):
         super().__init__(method, path, category, reset_at, message)
         self.retry_after = retry_after
@@ -199,11 +200,10 @@ def outcome_unknown(exc: BaseException) -> bool:
 
 
 def _retryable(exc: BaseException) -> bool:
-    return isinstance(
-        exc,
-        (ZoomTransientError, _DailyLimitReply, ZoomTokenEndpointUnavailable, ZoomReplyError,
-         requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError),
-    )
+    """The provider's errors say so themselves (``ZoomError.retryable``); network failures always are."""
+    if isinstance(exc, ZoomError):
+        return exc.retryable
+    return isinstance(exc, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError))
 
 
 def call_with_retries(

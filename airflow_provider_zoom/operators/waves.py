@@ -1,0 +1,308 @@
+"""Wave operators: thousands of IM groups (and their members) in one task, at Zoom's rate limit.
+
+They apply the single-group rules through the same code (``validate_group_spec``,
+``ZoomHook.create_im_group``, ``ZoomHook.add_members_by_email``) over one hook shared by a thread
+pool, paced by the hook's client-side limiter.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+from airflow_provider_zoom._defaults import DEFAULT_CONN_ID, ON_CONFLICT_CHOICES
+from airflow_provider_zoom.exceptions import fail_fast_on_permanent_errors
+from airflow_provider_zoom.group_spec import GroupSpec, InvalidGroupSpec, group_key, validate_group_spec
+from airflow_provider_zoom.hooks._members import email_list, union_emails
+from airflow_provider_zoom.operators._wave_runner import describe_error, load_report, run_wave, write_report
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_zoom.hooks.zoom import ZoomHook
+
+DEFAULT_MAX_WORKERS = 8
+DEFAULT_XCOM_DETAIL_LIMIT = 200
+
+
+def _report_dir(configured: str | None) -> Path:
+    if configured:
+        return Path(configured)
+    return Path(os.environ.get("AIRFLOW_HOME", Path.home() / "airflow")) / "zoom_reports"
+
+
+def _report_name(context: Context, task_id: str) -> str:
+    run_id = str(context.get("run_id", "run"))
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{context['dag'].dag_id if 'dag' in context else 'dag'}__{run_id}")
+    return f"{safe}__{task_id}.json"
+
+
+class _WaveOperator(BaseOperator):
+    """What both wave operators share: the hook, the pool and how results become an XCom."""
+
+    ui_color = "#2D8CFF"
+
+    def __init__(
+        self,
+        *,
+        max_workers: int = DEFAULT_MAX_WORKERS,
+        plan: str | None = None,
+        light_rps: float | None = None,
+        medium_rps: float | None = None,
+        report_dir: str | None = None,
+        xcom_detail_limit: int = DEFAULT_XCOM_DETAIL_LIMIT,
+        zoom_conn_id: str = DEFAULT_CONN_ID,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if max_workers < 1:
+            raise ValueError(f"max_workers must be at least 1, not {max_workers!r}")
+        self.max_workers = max_workers
+        self.plan = plan
+        self.light_rps = light_rps
+        self.medium_rps = medium_rps
+        self.report_dir = report_dir
+        self.xcom_detail_limit = xcom_detail_limit
+        self.zoom_conn_id = zoom_conn_id
+
+    def _hook(self) -> ZoomHook:
+        from airflow_provider_zoom.hooks.zoom import ZoomHook  # not at parse time: DAG files stay light
+
+        hook = ZoomHook(
+            zoom_conn_id=self.zoom_conn_id,
+            plan=self.plan,
+            light_rps=self.light_rps,
+            medium_rps=self.medium_rps,
+            pool_size=self.max_workers,
+        )
+        with fail_fast_on_permanent_errors():  # a wrong connection setting fails the task at once
+            hook.check_config()  # also builds the one session before the threads share it
+        return hook
+
+    def _finish(
+        self, context: Context, result: dict[str, Any], detail_keys: tuple[str, ...], errors: list[BaseException]
+    ) -> dict:
+        """Keep the XCom small: past ``xcom_detail_limit`` entries the per-group lists go to a report file."""
+        if sum(len(result[k]) for k in detail_keys) > self.xcom_detail_limit:
+            detail = {k: result.pop(k) for k in detail_keys}
+            result["report"] = write_report(_report_dir(self.report_dir), _report_name(context, self.task_id), detail)
+            self.log.info("Per-group detail written to %s", result["report"])
+        if errors:
+            context["ti"].xcom_push(key="partial_result", value=result)
+            if all(getattr(e, "permanent", False) for e in errors):
+                raise AirflowFailException(f"{len(errors)} Zoom calls were refused. First: {describe_error(errors[0])}")
+            raise AirflowException(
+                f"{len(errors)} Zoom calls still failed after retries; re-running the task completes the wave "
+                f"without duplicates. First: {describe_error(errors[0])}"
+            )
+        return result
+
+
+class WaveCreateGroupsOperator(_WaveOperator):
+    """
+    Create many IM directory groups in one task, at the rate the Zoom plan allows.
+
+    Returns ``{"total", "created_count", "exists_count", "failed_count", "created": [{name, group_id}],
+    "exists": [...], "failed": [{name, reason}]}``; past ``xcom_detail_limit`` groups, ``created`` and
+    ``exists`` move to a JSON report whose path is in ``report`` (read it with
+    ``airflow_provider_zoom.operators._wave_runner.load_report``). Invalid specs are reported in ``failed`` and the
+    valid ones still go ahead; a Zoom or network failure left after retries fails the task, and a
+    retry finishes the wave (its 409s find the groups already made).
+
+    :param groups: group names, or dicts with ``name`` and optionally ``type`` and the search flags;
+        other keys are ignored (templated).
+    :param group_type: default ``type`` for specs without one (templated).
+    :param search_by_domain: default flag (templated); likewise ``search_by_account``, ``search_by_ma_account``.
+    :param on_conflict: ``reuse`` or ``fail``, as in ``CreateIMGroupOperator``.
+    :param max_workers: calls in flight at once.
+    :param plan: pace to a Zoom plan's limits (``free``, ``pro``, ``business``); or ``light_rps`` /
+        ``medium_rps``. Unset: the connection's extras decide; none there, no pacing.
+    :param report_dir: where large results go (default ``$AIRFLOW_HOME/zoom_reports``; shared storage
+        when downstream tasks run on other machines).
+    """
+
+    template_fields: Sequence[str] = (
+        "groups", "group_type", "search_by_domain", "search_by_account", "search_by_ma_account", "report_dir", "plan",
+    )
+
+    def __init__(
+        self,
+        *,
+        groups: list[str | dict[str, Any]],
+        group_type: str = "normal",
+        search_by_domain: bool | str | None = None,
+        search_by_account: bool | str | None = None,
+        search_by_ma_account: bool | str | None = None,
+        on_conflict: str = "reuse",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if on_conflict not in ON_CONFLICT_CHOICES:
+            raise ValueError(f"on_conflict must be one of {ON_CONFLICT_CHOICES}, not {on_conflict!r}")
+        self.groups = groups
+        self.group_type = group_type
+        self.search_by_domain = search_by_domain
+        self.search_by_account = search_by_account
+        self.search_by_ma_account = search_by_ma_account
+        self.on_conflict = on_conflict
+
+    def _specs(self) -> tuple[list[GroupSpec], list[dict[str, str]]]:
+        """Validate every entry; duplicates (same ``group_key``: case, spacing, invisibles) are sent once."""
+        specs: dict[str, GroupSpec] = {}
+        invalid: list[dict[str, str]] = []
+        for position, entry in enumerate(self.groups or []):
+            raw = entry if isinstance(entry, dict) else {"name": entry}
+            try:
+                spec = validate_group_spec(
+                    raw.get("name"),
+                    raw.get("type", self.group_type),
+                    raw.get("search_by_domain", self.search_by_domain),
+                    raw.get("search_by_account", self.search_by_account),
+                    raw.get("search_by_ma_account", self.search_by_ma_account),
+                )
+            except InvalidGroupSpec as exc:
+                invalid.append({"name": str(raw.get("name")), "reason": f"groups[{position}]: {exc}"})
+                continue
+            specs.setdefault(group_key(spec.name), spec)
+        return list(specs.values()), invalid
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        specs, invalid = self._specs()
+        for entry in invalid:
+            self.log.warning("Not sent: %s", entry["reason"])
+        hook = self._hook()
+        results = run_wave(
+            specs,
+            lambda spec: hook.create_im_group(spec, on_conflict=self.on_conflict),
+            max_workers=self.max_workers,
+            label="IM groups",
+            log=self.log,
+        )
+        created, exists, failed, errors = [], [], list(invalid), []
+        for spec, outcome, error in sorted(results, key=lambda r: r[0].name):
+            if error is not None:
+                errors.append(error)
+                failed.append({"name": spec.name, "reason": describe_error(error)})
+            else:
+                (created if outcome.outcome == "created" else exists).append(
+                    {"name": outcome.name, "group_id": outcome.group_id}
+                )
+        result = {
+            "total": len(specs) + len(invalid),
+            "created_count": len(created),
+            "exists_count": len(exists),
+            "failed_count": len(failed),
+            "created": created,
+            "exists": exists,
+            "failed": failed,
+        }
+        self.log.info(
+            "IM groups: %d created, %d existed, %d failed", len(created), len(exists), len(failed)
+        )
+        return self._finish(context, result, ("created", "exists"), errors)
+
+
+class WaveAddMembersOperator(_WaveOperator):
+    """
+    Add members to many IM groups in one task: 10 per call, paced by Zoom's Medium limit.
+
+    Returns ``{"groups_count", "members_added", "members_rejected", "failed_count", "groups": [{"name",
+    "group_id", "added", "rejected": [{"email", "reason"}]}], "failed"}``. People Zoom refuses (not a user
+    of the account, a malformed address) are dropped from their batch, the others still added, and
+    reported per group in ``rejected`` and in total in ``members_rejected``; they do not fail the task.
+
+    :param groups: ``[{"group_id", "emails", "name"?}]`` (templated), or a result of
+        ``WaveCreateGroupsOperator`` together with ``members_by_name``.
+    :param members_by_name: ``{group name: [emails]}`` used with a ``WaveCreateGroupsOperator`` result; names
+        that are one group (``group_key``: case, spacing) have their emails merged. Emails may also be
+        one string, as for ``AddIMGroupMembersOperator``.
+    :param source: with a ``WaveCreateGroupsOperator`` result, which groups: ``created`` or ``exists``.
+    :param only_missing: list each group first and add only people not yet in it (reconcile).
+    """
+
+    template_fields: Sequence[str] = ("groups", "members_by_name", "report_dir", "plan")
+
+    def __init__(
+        self,
+        *,
+        groups: list[dict[str, Any]] | dict[str, Any],
+        members_by_name: dict[str, list[str]] | None = None,
+        source: str | None = None,
+        only_missing: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.groups = groups
+        self.members_by_name = members_by_name
+        self.source = source
+        self.only_missing = only_missing
+
+    def _assignments(self) -> list[dict[str, Any]]:
+        if isinstance(self.groups, dict):  # a WaveCreateGroupsOperator result
+            wave = load_report(self.groups)
+            members: dict[str, list[str]] = {}
+            for name, emails in (self.members_by_name or {}).items():
+                key = group_key(name)  # two spellings of one group: both lists, never one over the other
+                members[key] = union_emails(members.get(key, []), email_list(emails, f"members_by_name[{name!r}]"))
+            return [
+                {"group_id": g["group_id"], "name": g["name"], "emails": members.get(group_key(g["name"]), [])}
+                for g in wave.get(self.source or "created", [])
+            ]
+        assignments = []
+        for position, entry in enumerate(self.groups or []):
+            if not isinstance(entry, dict) or not entry.get("group_id"):
+                raise AirflowFailException(f"{self.task_id}: groups[{position}] must be a dict with a group_id")
+            assignments.append({**entry, "emails": email_list(entry.get("emails"), f"groups[{position}].emails")})
+        return assignments
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        with fail_fast_on_permanent_errors():  # unreadable emails: the same input fails again
+            assignments = [a for a in self._assignments() if a.get("emails")]
+        hook = self._hook()
+        results = run_wave(
+            assignments,
+            lambda a: hook.add_members_by_email(a["group_id"], a["emails"], only_missing=self.only_missing),
+            max_workers=self.max_workers,
+            label="IM group members",
+            log=self.log,
+        )
+        groups, failed, errors = [], [], []
+        for assignment, outcome, error in sorted(results, key=lambda r: str(r[0].get("name", r[0]["group_id"]))):
+            name = assignment.get("name", assignment["group_id"])
+            if error is not None:
+                errors.append(error)
+                failed.append({"name": name, "reason": describe_error(error)})
+            else:
+                groups.append({"name": name, "group_id": assignment["group_id"], "added": outcome["added"],
+                               "rejected": outcome.get("rejected", [])})
+        result = {
+            "groups_count": len(assignments),
+            "members_added": sum(len(g["added"]) for g in groups),
+            "members_rejected": sum(len(g["rejected"]) for g in groups),
+            "failed_count": len(failed),
+            "groups": groups,
+            "failed": failed,
+        }
+        self.log.info("Members: %d added across %d groups, %d refused by Zoom, %d groups failed",
+                      result["members_added"], len(groups), result["members_rejected"], len(failed))
+        return self._finish(context, result, ("groups",), errors)
+
+
+_RENAMED = {"CreateIMGroupsOperator": WaveCreateGroupsOperator, "AddIMGroupsMembersOperator": WaveAddMembersOperator}
+
+
+def __getattr__(name: str) -> Any:
+    """The names of 0.1.0, one letter away from the single-group operators': deprecated, still importable."""
+    if name in _RENAMED:
+        import warnings
+
+        new = _RENAMED[name]
+        warnings.warn(f"{name} is deprecated: use {new.__name__}", DeprecationWarning, stacklevel=2)
+        return new
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
