@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: install demo test test-fast lint constraints clean
+.PHONY: install demo test test-fast test-compat lint constraints clean
 
 install: $(INSTALLED)
 
@@ -24,6 +24,11 @@ test: install
 
 test-fast: install
 	$(PY) -m pytest -m "not slow"
+
+# The hook, operator and DAG tests on each supported Airflow minor version, each in its own venv
+# (.venv-compat-X.Y) from its own pins: constraints-airflow-3.1.txt, constraints-airflow-3.2.txt, constraints.txt.
+test-compat:
+	@rc=0; for v in 3.1 3.2 3.3; do bash scripts/test_compat.sh $$v || rc=1; done; exit $$rc
 
 lint: install
 	$(VENV)/bin/ruff check airflow_provider_zoom dags tests demo

@@ -195,6 +195,6 @@ def fail_fast_on_permanent_errors() -> Iterator[None]:
     except ZoomError as exc:
         if not exc.permanent:
             raise
-        from airflow.sdk.exceptions import AirflowFailException
+        from airflow_provider_zoom._compat import AirflowFailException
 
         raise AirflowFailException(str(exc)) from None

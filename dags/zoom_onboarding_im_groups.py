@@ -108,7 +108,7 @@ def zoom_onboarding_im_groups():
     @task(trigger_rule="all_done", retries=0)
     def summarize(ti=None) -> dict:
         """One line per run; pushed before failing so that a failed run still reports its counts."""
-        from airflow.sdk.exceptions import AirflowFailException
+        from airflow_provider_zoom._compat import AirflowFailException
 
         from airflow_provider_zoom.onboarding.planning import format_summary, summarize_run
 
@@ -152,7 +152,7 @@ def _pull(ti, task_id: str, map_indexes: list[int]) -> list:
 def _add_members(outcome: dict, emails: list[str], *, expected: str, only_missing: bool) -> dict:
     # Airflow 3.3 cannot skip the path not taken inside a *mapped* task group (the branch's skip
     # targets map indexes that are not expanded yet), so each path checks the outcome itself.
-    from airflow.sdk.exceptions import AirflowSkipException
+    from airflow_provider_zoom._compat import AirflowSkipException
 
     from airflow_provider_zoom.exceptions import fail_fast_on_permanent_errors
     from airflow_provider_zoom.hooks.zoom import ZoomHook

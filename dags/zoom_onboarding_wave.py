@@ -108,7 +108,7 @@ def zoom_onboarding_wave():
     @task(trigger_rule="all_done", retries=0)
     def summarize(ti=None) -> dict:
         """One line per run, also when a step failed: pushed as XCom before the task fails."""
-        from airflow.sdk.exceptions import AirflowFailException
+        from airflow_provider_zoom._compat import AirflowFailException
 
         from airflow_provider_zoom.onboarding.planning import format_summary, summarize_run
 

@@ -57,7 +57,7 @@ else
         --exclude=__pycache__ -cf - . | tar -xf - -C "$WORK/src"
 fi
 start=$SECONDS
-"${PIP[@]}" install --no-deps --force-reinstall "$WORK/src"
+"${PIP[@]}" install --no-deps --force-reinstall "$WORK/src" "$WORK/src/emulator"
 echo "test-compat $VERSION: provider installed in $((SECONDS - start))s"
 
 # 3. The tests, run beside the DAG folder but away from the package source.

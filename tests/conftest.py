@@ -33,6 +33,9 @@ def airflow_db() -> Path:
         capture_output=True,
         env=os.environ.copy(),
     )
+    from tests.compat.airflow_versions import keep_in_process_execution_api_alive
+
+    keep_in_process_execution_api_alive()  # Airflow 3.2's dag.test() (see there)
     return AIRFLOW_HOME
 
 

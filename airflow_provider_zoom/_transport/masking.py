@@ -13,7 +13,7 @@ def mask(secret: str | None) -> None:
     """Register a value with Airflow's secrets masker, in the task and in its supervisor.
 
     Under ``dag.test()`` / ``airflow dags test`` the supervisor runs in this very process and shares
-    its masker, and Airflow 3.3's in-process channel logs every message it sends at DEBUG, the
+    its masker, and Airflow's in-process channel (3.1 to 3.3) logs every message it sends at DEBUG, the
     value of a ``MaskSecret`` included (the real supervisor omits that body). There the mask is
     registered locally only, so that a token never reaches a DEBUG log.
     """
@@ -22,10 +22,11 @@ def mask(secret: str | None) -> None:
     from airflow.sdk import log as sdk_log
     from airflow.sdk.execution_time import task_runner
 
+    from airflow_provider_zoom._compat import local_secrets_masker
+
     comms = getattr(task_runner, "SUPERVISOR_COMMS", None)
-    local_masker = getattr(sdk_log, "_secrets_masker", None)
-    if type(comms).__name__ == "InProcessSupervisorComms" and local_masker is not None:
-        local_masker().add_mask(secret, None)
+    if type(comms).__name__ == "InProcessSupervisorComms" and (local_masker := local_secrets_masker()) is not None:
+        local_masker.add_mask(secret, None)
         return
     sdk_log.mask_secret(secret)
 

@@ -92,6 +92,20 @@ class ZoomHook(HttpHook):
     hook_name = "Zoom"
     default_host = DEFAULT_API_URL
 
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """Airflow 3.1's connection form; 3.2+ read ``conn-fields`` from ``get_provider_info()`` instead."""
+        from airflow_provider_zoom._compat import connection_form_widgets
+
+        return connection_form_widgets(cls.conn_type)
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Airflow 3.1's relabelled and hidden fields; 3.2+ read ``ui-field-behaviour`` from the provider info."""
+        from airflow_provider_zoom._compat import ui_field_behaviour
+
+        return ui_field_behaviour(cls.conn_type)
+
     def __init__(
         self,
         zoom_conn_id: str = default_conn_name,

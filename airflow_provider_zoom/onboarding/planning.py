@@ -103,7 +103,7 @@ def _plan(
     window: tuple[date, date] | None,
 ) -> tuple[list[Cohort], dict[str, Any]]:
     """Read, name, select, group into cohorts; report and quarantine every row that cannot be onboarded."""
-    from airflow.sdk.exceptions import AirflowFailException
+    from airflow_provider_zoom._compat import AirflowFailException
 
     # Configuration and whole-file problems: a retry cannot fix them, so fail the task at once.
     try:
@@ -172,7 +172,7 @@ def _plan(
 
 
 def _check_share(value: Any) -> float:
-    from airflow.sdk.exceptions import AirflowFailException
+    from airflow_provider_zoom._compat import AirflowFailException
 
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 <= value <= 1) or math.isnan(value):
         raise AirflowFailException(

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_provider_zoom._compat import AirflowException, AirflowFailException
 from airflow_provider_zoom._defaults import DEFAULT_CONN_ID, ON_CONFLICT_CHOICES
 from airflow_provider_zoom.exceptions import fail_fast_on_permanent_errors
 from airflow_provider_zoom.group_spec import GroupSpec, InvalidGroupSpec, group_key, validate_group_spec

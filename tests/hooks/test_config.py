@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_zoom._compat import AirflowFailException
 from airflow_provider_zoom.exceptions import ZoomConfigError, ZoomError
 from airflow_provider_zoom.hooks.zoom import ZoomHook
 from airflow_provider_zoom.operators.im_groups import CreateIMGroupOperator

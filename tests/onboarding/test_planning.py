@@ -7,8 +7,8 @@ import logging
 from datetime import UTC, datetime
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_zoom._compat import AirflowFailException
 from airflow_provider_zoom.group_spec import group_key
 from airflow_provider_zoom.onboarding.cohorts import DEFAULT_COHORT_NAME_TEMPLATE
 from airflow_provider_zoom.onboarding.planning import (

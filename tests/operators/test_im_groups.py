@@ -1,8 +1,8 @@
 import json
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_zoom._compat import AirflowFailException
 from airflow_provider_zoom.operators.im_groups import AddIMGroupMembersOperator, CreateIMGroupOperator
 
 CREATE_ROUTE = "POST /v2/im/groups"

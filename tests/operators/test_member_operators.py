@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_zoom._compat import AirflowFailException
 from airflow_provider_zoom.operators.im_groups import AddIMGroupMembersOperator, CreateIMGroupOperator
 from airflow_provider_zoom.operators.waves import WaveAddMembersOperator, WaveCreateGroupsOperator
 

@@ -2,8 +2,8 @@ import json
 import logging
 
 import pytest
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_provider_zoom._compat import AirflowException, AirflowFailException
 from airflow_provider_zoom.operators._wave_runner import Progress, load_report
 from airflow_provider_zoom.operators.waves import WaveAddMembersOperator, WaveCreateGroupsOperator
 
