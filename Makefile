@@ -30,8 +30,10 @@ test-fast: install
 test-compat:
 	@rc=0; for v in 3.1 3.2 3.3; do bash scripts/test_compat.sh $$v || rc=1; done; exit $$rc
 
+# ruff's rule set is in ruff.toml, mypy's settings in setup.cfg [mypy] (the provider package).
 lint: install
-	$(VENV)/bin/ruff check airflow_provider_zoom dags tests demo
+	$(VENV)/bin/ruff check airflow_provider_zoom emulator dags tests demo bench
+	$(VENV)/bin/mypy
 
 constraints: install
 	$(PY) -m pip freeze --exclude-editable | grep -v '^airflow-provider-zoom' > constraints.new && mv constraints.new constraints.txt

@@ -24,7 +24,11 @@ from typing import Any
 try:  # Airflow >= 3.2
     from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 except ImportError:  # Airflow 3.1
-    from airflow.exceptions import AirflowException, AirflowFailException, AirflowSkipException
+    from airflow.exceptions import (  # type: ignore[no-redef]
+        AirflowException,
+        AirflowFailException,
+        AirflowSkipException,
+    )
 
 __all__ = [
     "AirflowException",
@@ -39,14 +43,14 @@ __all__ = [
 def local_secrets_masker() -> Any | None:
     """The secrets masker of this process (not the supervisor's), or None if this Airflow has none we know."""
     try:
-        from airflow.sdk._shared.secrets_masker import _secrets_masker
+        from airflow.sdk._shared.secrets_masker import _secrets_masker as masker
     except ImportError:
         from airflow.sdk import log as sdk_log
 
-        _secrets_masker = getattr(sdk_log, "_secrets_masker", None)
-        if _secrets_masker is None:
+        masker = getattr(sdk_log, "_secrets_masker", None)  # type: ignore[assignment]
+        if masker is None:
             return None
-    return _secrets_masker()
+    return masker()
 
 
 def _connection_type_info(conn_type: str) -> dict:

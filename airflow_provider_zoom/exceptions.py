@@ -143,7 +143,7 @@ class ZoomReplyError(ZoomAPIError):
     """
 
     retryable = True
-    permanent = False  # type: ignore[assignment]
+    permanent = False
 
     def __init__(self, method: str, path: str, status_code: int, problem: str):
         super().__init__(method, path, status_code)

@@ -39,9 +39,9 @@ def report(results: dict) -> str:
             if key in e["runs"]:
                 r = e["runs"][key]
                 runs = f" (median of {r['runs']})" if r.get("runs", 1) > 1 else ""
-                lines.append(f"- {label} `{r['dag_id']}`: {r['wall_s']:.1f} s DAG run{runs}, {r['task_instances']} task "
-                             f"instances, {r['api_requests']} Zoom API calls, {r['tokens_issued']} tokens, "
-                             f"{r['status_429']} 429s.")
+                lines.append(f"- {label} `{r['dag_id']}`: {r['wall_s']:.1f} s DAG run{runs}, "
+                             f"{r['task_instances']} task instances, {r['api_requests']} Zoom API calls, "
+                             f"{r['tokens_issued']} tokens, {r['status_429']} 429s.")
         lines.append(f"- Floors for {e['cohorts']} cohorts: creates at 80/s {e['floor_s']:.2f} s; creates plus one "
                      f"member call per cohort at 60/s {e.get('floor_with_members_s', float('nan')):.2f} s.")
     if "dag_parse" in d:

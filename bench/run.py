@@ -58,8 +58,8 @@ PLAN = {  # name -> (module, args, args with --quick, figures it yields)
                         ["--groups", "300", "--rounds", "1"],
                         ["wave_rate_fraction", "wave_429s", "wave_token_requests"]),
     "wave_memory": ("bench.wave_memory", ["--groups", "10000"], ["--groups", "2000"], ["wave_10k_peak_rss_mib"]),
-    "dag_parse": ("bench.dag_parse", ["--runs", "7"], ["--runs", "2"], ["dag_parse_ratio", "provider_parse_ratio",
-                                                                  "one_taskflow_task_parse_ratio", "provider_import_s"]),
+    "dag_parse": ("bench.dag_parse", ["--runs", "7"], ["--runs", "2"],
+                  ["dag_parse_ratio", "provider_parse_ratio", "one_taskflow_task_parse_ratio", "provider_import_s"]),
     "scheduler_e2e": ("bench.scheduler_e2e", ["--cohorts", "500"], ["--cohorts", "20", "--wave-runs", "2"],
                       ["e2e_mapped_vs_batch_ratio", "e2e_baseline_vs_batch_ratio", "e2e_batch_vs_floor_ratio"]),
 }

@@ -109,7 +109,6 @@ def zoom_onboarding_im_groups():
     def summarize(ti=None) -> dict:
         """One line per run; pushed before failing so that a failed run still reports its counts."""
         from airflow_provider_zoom._compat import AirflowFailException
-
         from airflow_provider_zoom.onboarding.planning import format_summary, summarize_run
 
         cohorts = ti.xcom_pull(task_ids="plan_cohorts")  # None when the plan step failed
@@ -153,7 +152,6 @@ def _add_members(outcome: dict, emails: list[str], *, expected: str, only_missin
     # Airflow 3.3 cannot skip the path not taken inside a *mapped* task group (the branch's skip
     # targets map indexes that are not expanded yet), so each path checks the outcome itself.
     from airflow_provider_zoom._compat import AirflowSkipException
-
     from airflow_provider_zoom.exceptions import fail_fast_on_permanent_errors
     from airflow_provider_zoom.hooks.zoom import ZoomHook
 

@@ -46,7 +46,9 @@ WAVE_SETTINGS = {
         "search_by_domain": Param(False, type="boolean"),
         "search_by_account": Param(True, type="boolean"),
         "search_by_ma_account": Param(False, type="boolean"),
-        "zoom_plan": Param("", enum=["", "free", "pro", "business"], description="Pace to this plan; empty: the connection's"),
+        "zoom_plan": Param(
+            "", enum=["", "free", "pro", "business"], description="Pace to this plan; empty: the connection's"
+        ),
         "quarantine_dir": Param("", type="string", description="Empty: $AIRFLOW_HOME/zoom_quarantine"),
         "max_rejected_share": Param(
             0.5, type="number", minimum=0, maximum=1,
@@ -109,7 +111,6 @@ def zoom_onboarding_wave():
     def summarize(ti=None) -> dict:
         """One line per run, also when a step failed: pushed as XCom before the task fails."""
         from airflow_provider_zoom._compat import AirflowFailException
-
         from airflow_provider_zoom.onboarding.planning import format_summary, summarize_run
 
         result = ti.xcom_pull(task_ids="create_groups")

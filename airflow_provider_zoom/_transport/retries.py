@@ -16,7 +16,7 @@ import socket
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 import requests
@@ -32,6 +32,8 @@ from airflow_provider_zoom.exceptions import (
     ZoomReplyError,
     ZoomTransientError,
 )
+
+UTC = timezone.utc  # datetime.UTC is Python 3.11+; Airflow 3 supports 3.10
 
 T = TypeVar("T")
 

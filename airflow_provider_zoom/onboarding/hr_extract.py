@@ -30,7 +30,6 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
 
 from airflow_provider_zoom.exceptions import HRExtractError, InvalidGroupSpec
 from airflow_provider_zoom.group_spec import normalize_group_name
@@ -173,7 +172,7 @@ def read_hr_extract(path: str | os.PathLike[str]) -> ExtractReadResult:
 # --- the file ----------------------------------------------------------------------------------------
 
 
-def _open(path: str) -> BinaryIO:
+def _open(path: str) -> io.BufferedReader:
     if os.path.isdir(path):
         raise HRExtractError(path, "is a directory, not a file")
     try:
@@ -209,7 +208,7 @@ class _Lines:
     whole-file errors naming where they are.
     """
 
-    def __init__(self, path: str, binary: BinaryIO):
+    def __init__(self, path: str, binary: io.BufferedReader):
         self.path = path
         self.binary = binary
         self.head = binary.peek(64)[:64]
@@ -279,7 +278,7 @@ def _header(
     path: str, rows: Iterator[tuple[int, list[str]]], lines: _Lines
 ) -> tuple[tuple[int, ...], int]:
     """Indexes of the required columns, and the header width; blank lines before the header are tolerated."""
-    for line, header in rows:
+    for line, header in rows:  # noqa: B007 - the header line is named after the loop
         if any(cell.strip() for cell in header):
             break
     else:
@@ -353,10 +352,12 @@ class _Checker:
         problem = self._check_department(department)
         if problem:
             parts.append(problem)
-        start_date = self._start_date(start_text)
-        if isinstance(start_date, tuple):
-            parts.append(start_date)
-            start_date = None
+        parsed = self._start_date(start_text)
+        start_date: datetime.date | None = None
+        if isinstance(parsed, tuple):
+            parts.append(parsed)
+        else:
+            start_date = parsed
 
         if parts:
             # Rejected for the fields above; the informational fields would not change that. An extract
@@ -364,6 +365,7 @@ class _Checker:
             key = (employee_id, email, self._share(first_name), self._share(last_name), self._share(department),
                    self._share(location), self._share(start_text))
             return _Rejected(line, key, tuple(parts), email_ok, start_date)
+        assert start_date is not None  # a row without a valid start date has a part above
 
         notes = [note for column, value in zip(INFORMATIONAL_COLUMNS, (first_name, last_name, location), strict=True)
                  if (note := _note(column, value))]
@@ -495,7 +497,7 @@ def _bad_character(value: str) -> str | None:
 
 def _char_name(char: str) -> str:
     fallback = "CONTROL" if unicodedata.category(char) == "Cc" else "UNASSIGNED"
-    return _CONTROL_NAMES.get(char) or unicodedata.name(char, fallback)
+    return str(_CONTROL_NAMES.get(char) or unicodedata.name(char, fallback))
 
 
 # --- identity --------------------------------------------------------------------------------------
@@ -533,10 +535,10 @@ def _resolve(records: list[Hire | _Rejected]) -> tuple[list[Hire], list[RowProbl
     merged = 0
     for record in records:
         employee_id = record.employee_id
-        rejected = isinstance(record, _Rejected)
-        parts = list(record.parts) if rejected else []
-        if rejected:
-            record.parts = ()  # its text now lives in the problem
+        rejected = record if isinstance(record, _Rejected) else None
+        parts = list(rejected.parts) if rejected is not None else []
+        if rejected is not None:
+            rejected.parts = ()  # its text now lives in the problem
         if employee_id in conflicted:
             shown_lines = ", ".join(str(line) for line in lines[employee_id])
             parts.append((
@@ -555,8 +557,8 @@ def _resolve(records: list[Hire | _Rejected]) -> tuple[list[Hire], list[RowProbl
                 merged += 1
                 continue
             seen_without_id.add(key)
-        if employee_id and (not rejected or record.email_ok):
-            email = record.key[1] if rejected else record.email
+        if employee_id and (rejected is None or rejected.email_ok):
+            email = str(rejected.key[1]) if rejected is not None else str(getattr(record, "email", ""))
             owner = email_owner.setdefault(email, record)
             if owner.employee_id != employee_id:
                 parts.append((
@@ -570,7 +572,7 @@ def _resolve(records: list[Hire | _Rejected]) -> tuple[list[Hire], list[RowProbl
                 record.row_number, employee_id, "; ".join(text for text, _, _ in parts), record.start_date,
                 kinds, examples,
             ))
-        else:
+        elif isinstance(record, Hire):
             hires.append(record)
     return hires, problems, merged
 

@@ -248,22 +248,22 @@ def summarize_run(
     rows, reported as ``rejected``; members Zoom refused (a ``rejected`` list in a member result) are
     counted as ``members_rejected`` when any member result reports them.
     """
-    outcomes = [o for o in outcomes or () if o]
-    member_results = [r for r in member_results or () if r]
+    answered: list[dict] = [o for o in outcomes or () if o]
+    finished: list[dict] = [r for r in member_results or () if r]
     if cohort_count is None:
         summary: dict[str, Any] = {"plan_failed": True, "message": PLAN_FAILED_MESSAGE,
                                    "created": 0, "exists": 0, "failed": 0, "members_added": 0}
     else:
         summary = {
-            "created": sum(1 for o in outcomes if o.get("outcome") == "created"),
-            "exists": sum(1 for o in outcomes if o.get("outcome") == "exists"),
-            "failed": cohort_count - len(member_results),
-            "members_added": sum(len(r.get("added", [])) for r in member_results),
+            "created": sum(1 for o in answered if o.get("outcome") == "created"),
+            "exists": sum(1 for o in answered if o.get("outcome") == "exists"),
+            "failed": cohort_count - len(finished),
+            "members_added": sum(len(r.get("added", [])) for r in finished),
         }
     if rejected_rows is not None:
         summary["rejected"] = rejected_rows
-    if any("rejected" in r for r in member_results):
-        summary["members_rejected"] = sum(len(r.get("rejected") or []) for r in member_results)
+    if any("rejected" in r for r in finished):
+        summary["members_rejected"] = sum(len(r.get("rejected") or []) for r in finished)
     return summary
 
 

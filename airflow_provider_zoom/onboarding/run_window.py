@@ -11,7 +11,9 @@ included.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
+
+UTC = timezone.utc  # datetime.UTC is Python 3.11+; Airflow 3 supports 3.10
 
 
 def run_window(data_interval_start: datetime, data_interval_end: datetime) -> tuple[date, date]:

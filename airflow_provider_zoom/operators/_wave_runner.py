@@ -7,7 +7,6 @@ thread pool over one hook (one session, one token, shared pacers) spends its tim
 from __future__ import annotations
 
 import json
-import logging
 import os
 import tempfile
 import threading
@@ -15,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from airflow_provider_zoom.exceptions import ZoomError, ZoomRateLimitError
 
@@ -25,10 +24,18 @@ R = TypeVar("R")
 PROGRESS_EVERY_S = 5.0
 
 
+class SupportsLog(Protocol):
+    """A standard ``logging.Logger`` or an operator's ``self.log`` (Airflow's structured logger)."""
+
+    def info(self, msg: Any, /, *args: Any, **kwargs: Any) -> Any: ...
+
+    def warning(self, msg: Any, /, *args: Any, **kwargs: Any) -> Any: ...
+
+
 class Progress:
     """Logs done/total, the current rate and an ETA, at most every ``every`` seconds."""
 
-    def __init__(self, label: str, total: int, log: logging.Logger, every: float = PROGRESS_EVERY_S):
+    def __init__(self, label: str, total: int, log: SupportsLog, every: float = PROGRESS_EVERY_S):
         self.label, self.total, self.log, self.every = label, total, log, every
         self.done = 0
         self.started = self._last = time.monotonic()
@@ -53,7 +60,7 @@ def run_wave(
     *,
     max_workers: int,
     label: str,
-    log: logging.Logger,
+    log: SupportsLog,
 ) -> list[tuple[T, R | None, BaseException | None]]:
     """Call ``call`` on every item with at most ``max_workers`` in flight; collect results and errors.
 

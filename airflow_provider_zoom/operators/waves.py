@@ -184,11 +184,14 @@ class WaveCreateGroupsOperator(_WaveOperator):
             label="IM groups",
             log=self.log,
         )
-        created, exists, failed, errors = [], [], list(invalid), []
+        created: list[dict[str, Any]] = []
+        exists: list[dict[str, Any]] = []
+        failed: list[dict[str, str]] = list(invalid)
+        errors: list[BaseException] = []
         for spec, outcome, error in sorted(results, key=lambda r: r[0].name):
-            if error is not None:
-                errors.append(error)
-                failed.append({"name": spec.name, "reason": describe_error(error)})
+            if error is not None or outcome is None:
+                errors.append(error or RuntimeError("no outcome"))
+                failed.append({"name": spec.name, "reason": describe_error(errors[-1])})
             else:
                 (created if outcome.outcome == "created" else exists).append(
                     {"name": outcome.name, "group_id": outcome.group_id}
@@ -272,12 +275,14 @@ class WaveAddMembersOperator(_WaveOperator):
             label="IM group members",
             log=self.log,
         )
-        groups, failed, errors = [], [], []
+        groups: list[dict[str, Any]] = []
+        failed: list[dict[str, str]] = []
+        errors: list[BaseException] = []
         for assignment, outcome, error in sorted(results, key=lambda r: str(r[0].get("name", r[0]["group_id"]))):
             name = assignment.get("name", assignment["group_id"])
-            if error is not None:
-                errors.append(error)
-                failed.append({"name": name, "reason": describe_error(error)})
+            if error is not None or outcome is None:
+                errors.append(error or RuntimeError("no outcome"))
+                failed.append({"name": name, "reason": describe_error(errors[-1])})
             else:
                 groups.append({"name": name, "group_id": assignment["group_id"], "added": outcome["added"],
                                "rejected": outcome.get("rejected", [])})

@@ -12,9 +12,9 @@ Defaults: plan ``unlimited`` (no rate limits), no faults, token policy ``multipl
 account lives in memory), a paid account and no users: only users given by ``--users`` (a file of one address
 per line, or a CSV with an ``email`` column such as an HR extract), ``--user-domain`` or ``POST
 /_emulator/users`` can join IM groups, as at Zoom. Bad input (a malformed option, an unreadable users file, a
-state file that is not one) ends it with exit status 2 and one ``error:`` line on stderr. Prints ``Zoom emulator listening on http://HOST:PORT`` once it accepts
-connections. SIGTERM and SIGINT stop it with exit status 0; the state file is written after every change,
-so nothing is lost on exit.
+state file that is not one) ends it with exit status 2 and one ``error:`` line on stderr. Prints
+``Zoom emulator listening on http://HOST:PORT`` once it accepts connections. SIGTERM and SIGINT stop it with
+exit status 0; the state file is written after every change, so nothing is lost on exit.
 """
 
 from __future__ import annotations

@@ -71,7 +71,8 @@ class EmulatorProcess(EmulatorHandle):
     0, the default, has the emulator bind a free port itself (no pick-then-bind race) and its listening line
     says which. ``users`` (addresses, written to a temporary ``--users`` file for the process's lifetime) and
     ``user_domains`` (``--user-domain``) seed the account's users, like :class:`ZoomBackend`'s keywords; a
-    users file of one's own goes in ``args`` as ``"--users", path``. Its stderr is appended to ``log_path``, or kept in a temporary file; either way a failed start
+    users file of one's own goes in ``args`` as ``"--users", path``. Its stderr is appended to ``log_path``, or
+    kept in a temporary file; either way a failed start
     raises :class:`EmulatorStartError` quoting that stderr's last line, not a bare traceback. ``new_session``
     gives it a process group of its own, out of reach of the terminal's Ctrl-C: then only :meth:`stop` ends it,
     group and all::

@@ -41,9 +41,9 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from zoom_emulator.process import EmulatorProcess
 
 from tests.e2e.services import PostgresDatabase, RedisDatabase, ensure_postgres, ensure_redis
+from zoom_emulator.process import EmulatorProcess
 
 REPO = Path(__file__).resolve().parents[2]
 FAKE_NOW = datetime.datetime(2026, 12, 12, 12, 0, tzinfo=datetime.UTC)

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from zoom_emulator import EmulatorServer
 
 from tests.emulator.helpers import START, FakeClock, ZoomClient
+from zoom_emulator import EmulatorServer
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,8 @@ import importlib
 import inspect
 import pkgutil
 
-import zoom_emulator
-
 import airflow_provider_zoom
+import zoom_emulator
 
 
 def class_names(package, *, skip: str | None = None) -> dict[str, str]:

@@ -6,9 +6,9 @@ import time
 
 import pytest
 import requests
-from zoom_emulator import EmulatorServer
 
 from tests.emulator.helpers import ZoomClient, configure, emulator_state
+from zoom_emulator import EmulatorServer
 
 
 def outcome(call) -> str:

@@ -6,9 +6,9 @@ import re
 
 import pytest
 import requests
-from zoom_emulator import EmulatorServer
 
 from tests.emulator.helpers import ZoomClient, emulator_state
+from zoom_emulator import EmulatorServer
 
 ZOOM_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
 

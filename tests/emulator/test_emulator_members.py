@@ -6,9 +6,9 @@ import re
 
 import pytest
 import requests
-from zoom_emulator import EmulatorServer
 
 from tests.emulator.helpers import FakeClock, ZoomClient, emulator_state
+from zoom_emulator import EmulatorServer
 
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 

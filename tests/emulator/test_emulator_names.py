@@ -5,9 +5,9 @@ from __future__ import annotations
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from zoom_emulator import EmulatorServer
 
 from tests.emulator.helpers import ZoomClient
+from zoom_emulator import EmulatorServer
 
 names = st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=140).filter(
     lambda name: 0 < len(name.strip()) <= 128

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import requests
-from zoom_emulator import EmulatorServer
 
 from tests.emulator.helpers import (
     ACCOUNT_ID,
@@ -14,6 +13,7 @@ from tests.emulator.helpers import (
     configure,
     emulator_state,
 )
+from zoom_emulator import EmulatorServer
 
 GRANT = {"grant_type": "account_credentials", "account_id": ACCOUNT_ID}
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import requests
-from zoom_emulator import EmulatorServer
 
 from tests.emulator.helpers import FakeClock, ZoomClient, configure, emulator_state
+from zoom_emulator import EmulatorServer
 
 PER_SECOND = {
     "code": 429,

@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 import requests
-from zoom_emulator import EmulatorServer
 
 from tests.emulator.helpers import CLIENT_SECRET, ZoomClient, configure, emulator_state
+from zoom_emulator import EmulatorServer
 
 
 def test_health(emulator: EmulatorServer) -> None:

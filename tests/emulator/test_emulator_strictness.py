@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from zoom_emulator import EmulatorProcess, EmulatorServer, EmulatorStartError
 
 from tests.emulator.helpers import ZoomClient, configure, emulator_state, run_cli
+from zoom_emulator import EmulatorProcess, EmulatorServer, EmulatorStartError
 
 # -- content types ---------------------------------------------------------------------------------------
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from zoom_emulator import EmulatorProcess, EmulatorServer, EmulatorStartError, ZoomBackend
 
 from tests.emulator.helpers import ZoomClient, emulator_state, run_cli
+from zoom_emulator import EmulatorProcess, EmulatorServer, EmulatorStartError, ZoomBackend
 
 REPO = Path(__file__).resolve().parents[2]
 HR_SAMPLE = REPO / "dags" / "data" / "hr_new_hires_sample.csv"

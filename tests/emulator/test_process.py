@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
+
 from zoom_emulator import EmulatorProcess, EmulatorStartError
 from zoom_emulator.process import parse_listening_line
 
