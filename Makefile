@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: install demo test test-fast test-compat lint constraints clean
+.PHONY: install demo test test-fast test-compat lint dist constraints clean
 
 install: $(INSTALLED)
 
@@ -38,8 +38,13 @@ lint: install
 constraints: install
 	$(PY) -m pip freeze --exclude-editable | grep -v '^airflow-provider-zoom' > constraints.new && mv constraints.new constraints.txt
 
+# The provider's sdist and wheel in dist/ (the emulator is a distribution of its own: emulator/).
+dist: install
+	rm -rf dist build
+	$(PY) -m build --outdir dist .
+
 clean:
-	rm -rf .airflow .demo .pytest_cache .hypothesis
+	rm -rf dist build .airflow .demo .pytest_cache .hypothesis
 
 # Benchmarks of issue 4, not part of `make test`: a table on stdout and bench/results.json (see bench/README.md).
 # The end-to-end part needs PostgreSQL's client libraries for Airflow's metadata DB.
