@@ -60,9 +60,7 @@ class Zoom:
         self.url = server.url
 
     def state(self) -> dict:
-        import requests
-
-        return requests.get(f"{self.url}/_emulator/state", timeout=10).json()
+        return self.server.state(timeout=10)
 
     def configure(self, **config) -> dict:
         import requests
@@ -78,11 +76,10 @@ class Zoom:
 
     def groups(self) -> dict[str, list[str]]:
         """Final state as users see it: group name -> sorted member emails."""
-        return {g["name"]: sorted(m["email"] for m in g.get("members", [])) for g in self.state()["groups"]}
+        return self.server.groups(timeout=10)
 
     def count(self, route: str, status: int | None = None) -> int:
-        by_status = self.state()["counters"]["requests"].get(route, {})
-        return sum(n for s, n in by_status.items() if status is None or str(s) == str(status))
+        return self.server.count(route, status, timeout=10)
 
     def hook(self, **kwargs):
         from airflow_provider_zoom.hooks.zoom import ZoomHook
@@ -90,15 +87,27 @@ class Zoom:
         return ZoomHook(**kwargs)
 
 
+@pytest.fixture(autouse=True)
+def fresh_process_state():
+    """Every test starts without another's tokens or pacers: the provider shares both across hooks of a process."""
+    from airflow_provider_zoom._transport import rate_limit, token_cache
+
+    def clear() -> None:
+        token_cache.PROCESS_TOKENS.clear()
+        with token_cache._FILE_CACHES_GUARD:
+            token_cache._FILE_CACHES.clear()
+        with rate_limit._PACERS_GUARD:
+            rate_limit._PACERS.clear()
+
+    clear()
+    yield
+    clear()
+
+
 @pytest.fixture
 def zoom(emulator_server, monkeypatch, tmp_path) -> Zoom:
-    """A clean emulator account, the ``zoom_default`` connection pointing at it, empty token caches."""
-    import requests
-
-    from airflow_provider_zoom._transport.token_cache import PROCESS_TOKENS
-
-    requests.post(f"{emulator_server.url}/_emulator/reset", json={"keep_config": False}, timeout=10).raise_for_status()
-    PROCESS_TOKENS.clear()
+    """A clean emulator account, the ``zoom_default`` connection pointing at it (token caches: see above)."""
+    emulator_server.reset(keep_config=False, timeout=10)
     monkeypatch.setenv("AIRFLOW_CONN_ZOOM_DEFAULT", emulator_server.connection_uri_json())
     monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))  # a fresh file token cache per test
     return Zoom(emulator_server)

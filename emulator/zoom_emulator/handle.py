@@ -54,6 +54,15 @@ class EmulatorHandle:
         """``GET /_emulator/state``: groups, users, counters and config (never the secret or tokens)."""
         return requests.get(f"{self.url}/_emulator/state", timeout=timeout).json()
 
+    def groups(self, timeout: float = 60) -> dict[str, list[str]]:
+        """The account as its users see it: group name -> sorted member emails (what a test asserts on)."""
+        return {g["name"]: sorted(m["email"] for m in g.get("members", [])) for g in self.state(timeout)["groups"]}
+
+    def count(self, route: str, status: int | None = None, timeout: float = 60) -> int:
+        """Requests answered on ``route`` (e.g. ``"POST /v2/im/groups"``), with ``status`` if given."""
+        by_status = self.state(timeout)["counters"]["requests"].get(route, {})
+        return sum(n for s, n in by_status.items() if status is None or str(s) == str(status))
+
     def reset(self, *, keep_config: bool = True, timeout: float = 30) -> None:
         """Empty the account and counters; ``keep_config=False`` also goes back to the start-up config."""
         reply = requests.post(f"{self.url}/_emulator/reset", json={"keep_config": keep_config}, timeout=timeout)

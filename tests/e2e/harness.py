@@ -425,11 +425,10 @@ class Stack:
         return self.emulator.state(timeout=10)
 
     def zoom_groups(self) -> dict[str, list[str]]:
-        return {g["name"]: sorted(m["email"] for m in g.get("members", [])) for g in self.zoom_state()["groups"]}
+        return self.emulator.groups(timeout=10)
 
     def zoom_count(self, route: str, status: int | None = None) -> int:
-        by_status = self.zoom_state()["counters"]["requests"].get(route, {})
-        return sum(n for s, n in by_status.items() if status is None or str(s) == str(status))
+        return self.emulator.count(route, status, timeout=10)
 
     def wait_for_dag(self, dag_id: str, timeout: float = 120) -> dict:
         def parsed():

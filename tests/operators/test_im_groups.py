@@ -3,6 +3,7 @@ import json
 import pytest
 
 from airflow_provider_zoom._compat import AirflowFailException
+from airflow_provider_zoom.exceptions import ZoomTransientError
 from airflow_provider_zoom.operators.im_groups import AddIMGroupMembersOperator, CreateIMGroupOperator
 
 CREATE_ROUTE = "POST /v2/im/groups"
@@ -58,10 +59,21 @@ def test_unknown_on_conflict_is_rejected_at_parse_time():
         _create(name="x", on_conflict="ignore")
 
 
-def test_template_fields_cover_all_five_values():
-    assert set(CreateIMGroupOperator.template_fields) == {
-        "name", "group_type", "search_by_domain", "search_by_account", "search_by_ma_account",
-    }
+def test_every_group_value_renders_from_a_template(zoom):
+    op = _create(
+        name="Onboarding {{ params.week }} Sales",
+        group_type="{{ params.type }}",
+        search_by_domain="{{ params.flag }}",
+        search_by_account="{{ params.flag }}",
+        search_by_ma_account="{{ params.flag }}",
+    )
+    op.render_template_fields({"params": {"week": "2026-W48", "type": "shared", "flag": "false"}})
+
+    result = op.execute({})
+
+    (group,) = zoom.state()["groups"]
+    assert (result["name"], group["name"], group["type"]) == ("Onboarding 2026-W48 Sales",) * 2 + ("shared",)
+    assert group["search_by_domain"] is group["search_by_account"] is group["search_by_ma_account"] is False
 
 
 def test_other_zoom_errors_fail_with_code_and_message(zoom, monkeypatch):
@@ -69,7 +81,7 @@ def test_other_zoom_errors_fail_with_code_and_message(zoom, monkeypatch):
     conn["extra"].update(max_attempts=2, max_retry_seconds=2)
     monkeypatch.setenv("AIRFLOW_CONN_ZOOM_DEFAULT", json.dumps(conn))
     zoom.configure(faults={"seed": 3, "error_5xx": 1.0})
-    with pytest.raises(Exception, match=r"HTTP 5\d\d"):
+    with pytest.raises(ZoomTransientError, match=r"HTTP 5\d\d"):
         _create(name="Cohort Z").execute({})
 
 
