@@ -63,21 +63,33 @@ def _connection_type_info(conn_type: str) -> dict:
 
 
 def connection_form_widgets(conn_type: str) -> dict[str, Any]:
-    """Airflow 3.1: the provider info's ``conn-fields`` as the wtforms fields of ``get_connection_form_widgets()``."""
+    """Airflow 3.1: the provider info's ``conn-fields`` as the wtforms fields of ``get_connection_form_widgets()``.
+
+    An ``integer`` field is an ``IntegerField``, any other a ``StringField`` (3.1's UI knows no float or select
+    field; the hook reads numbers given as text); an ``enum`` becomes an ``any_of`` validator, which 3.1's UI
+    shows as a choice list. Every field is optional.
+    """
     from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
     from flask_babel import lazy_gettext
-    from wtforms import StringField
-    from wtforms.validators import Optional
+    from wtforms import IntegerField, StringField
+    from wtforms.validators import Optional, any_of
 
-    return {
-        name: StringField(
-            lazy_gettext(field["label"]),
+    widgets: dict[str, Any] = {}
+    for name, spec in _connection_type_info(conn_type).get("conn-fields", {}).items():
+        schema = spec.get("schema", {})
+        types = schema.get("type", "string")
+        types = [types] if isinstance(types, str) else list(types)
+        field_class = IntegerField if "integer" in types else StringField
+        validators: list[Any] = [Optional()]
+        if "enum" in schema:
+            validators.append(any_of([value for value in schema["enum"] if value is not None]))
+        widgets[name] = field_class(
+            lazy_gettext(spec["label"]),
             widget=BS3TextFieldWidget(),
-            description=field.get("description", ""),
-            validators=[Optional()],
+            description=spec.get("description", ""),
+            validators=validators,
         )
-        for name, field in _connection_type_info(conn_type).get("conn-fields", {}).items()
-    }
+    return widgets
 
 
 def ui_field_behaviour(conn_type: str) -> dict[str, Any]:

@@ -45,32 +45,109 @@ def get_provider_info() -> dict:
                         "login": "Server-to-Server OAuth app client ID",
                         "password": "Server-to-Server OAuth app client secret",
                         "account_id": "Zoom account ID of the app",
-                        "oauth_token_url": "https://zoom.us/oauth/token",
+                        "oauth_url": "https://zoom.us/oauth/token",
+                        "credential_cache_dir": "$AIRFLOW_HOME/.zoom_tokens",
+                        "proxies": '{"https": "http://proxy.example:3128"}',
                     },
                 },
-                "conn-fields": {
-                    "account_id": {
-                        "label": "Account ID",
-                        "description": "Account ID shown on the Server-to-Server OAuth app's credentials page.",
-                        "schema": {"type": ["string", "null"], "maxLength": 128},
-                    },
-                    "oauth_token_url": {
-                        "label": "OAuth token URL",
-                        "description": "Token endpoint; leave empty for https://zoom.us/oauth/token.",
-                        "schema": {"type": ["string", "null"], "format": "url"},
-                    },
-                    "plan": {
-                        "label": "Zoom plan (pacing)",
-                        "description": "free, pro or business: pace requests to that plan's per-second limits. "
-                        "Empty: no client-side pacing.",
-                        "schema": {"type": ["string", "null"]},
-                    },
-                    "timeout": {
-                        "label": "Timeout (s)",
-                        "description": "Connect and read timeout of every request, in seconds (default 10 / 30).",
-                        "schema": {"type": ["number", "null"]},
-                    },
-                },
+                # Every extra the hook reads (airflow_provider_zoom._transport.config.EXTRAS). No name holds a word
+                # Airflow treats as secret ("token", "key", ...), or the form would show its value as ***; the one
+                # exception is "proxies", whose value may hold a proxy password and is masked on purpose.
+                "conn-fields": _CONN_FIELDS,
             }
         ],
     }
+
+
+_OPTIONAL_NUMBER = {"type": ["number", "null"], "exclusiveMinimum": 0}
+
+_CONN_FIELDS: dict = {
+    "account_id": {
+        "label": "Account ID",
+        "description": "Account ID shown on the Server-to-Server OAuth app's credentials page.",
+        "schema": {"type": ["string", "null"], "maxLength": 128},
+    },
+    "oauth_url": {
+        "label": "OAuth token URL",
+        "description": "Zoom's token endpoint; empty: https://zoom.us/oauth/token. "
+        "Formerly the extra oauth_token_url, still read.",
+        "schema": {"type": ["string", "null"], "format": "url"},
+    },
+    # A choice list whose empty choice (null) means "no pacing": Airflow 3.3's form shows it as a dropdown with
+    # that choice and saves null for it (tests/e2e/test_e2e_3_connection_form.py saves both empty and "pro").
+    "plan": {
+        "label": "Zoom plan (pacing)",
+        "description": "Pace requests to this plan's per-second limits (Light / Medium): free 4 / 2, "
+        "pro 30 / 20, business 80 / 60. Empty: no client-side pacing.",
+        "schema": {
+            "type": ["string", "null"],
+            "enum": [None, "free", "pro", "business"],
+            "values_display": {"null": "(none: no pacing)", "free": "free", "pro": "pro", "business": "business"},
+        },
+    },
+    "light_rps": {
+        "label": "Light requests per second",
+        "description": "Explicit pace of Light API calls (creating groups, adding one member); wins over the plan's.",
+        "schema": dict(_OPTIONAL_NUMBER),
+    },
+    "medium_rps": {
+        "label": "Medium requests per second",
+        "description": "Explicit pace of Medium API calls (listing groups, adding members); wins over the plan's.",
+        "schema": dict(_OPTIONAL_NUMBER),
+    },
+    "timeout": {
+        "label": "Timeout (s)",
+        "description": "Connect and read timeout of every request, in seconds; wins over the two below.",
+        "schema": dict(_OPTIONAL_NUMBER),
+    },
+    "connect_timeout": {
+        "label": "Connect timeout (s)",
+        "description": "Seconds to wait for a connection to Zoom; empty: 10.",
+        "schema": dict(_OPTIONAL_NUMBER),
+    },
+    "read_timeout": {
+        "label": "Read timeout (s)",
+        "description": "Seconds to wait for Zoom's reply; empty: 30.",
+        "schema": dict(_OPTIONAL_NUMBER),
+    },
+    "max_attempts": {
+        "label": "Max attempts",
+        "description": "Attempts per API call, the first included, on 429s, 5xx replies and network errors; "
+        "empty: 10.",
+        "schema": {"type": ["integer", "null"], "minimum": 1},
+    },
+    "max_retry_seconds": {
+        "label": "Max retry time (s)",
+        "description": "Longest time one API call may spend retrying; empty: 300. A daily rate limit that resets "
+        "later fails at once.",
+        "schema": {"type": ["number", "null"], "minimum": 0},
+    },
+    "credential_cache": {
+        "label": "Access token cache",
+        "description": "file: one token shared by every task process of a worker (a 0600 file); process: one per "
+        "process. Empty: file. Formerly the extra token_cache, still read.",
+        "schema": {
+            "type": ["string", "null"],
+            "enum": [None, "file", "process"],
+            "values_display": {"null": "(default: file)", "file": "file", "process": "process"},
+        },
+    },
+    "credential_cache_dir": {
+        "label": "Access token cache folder",
+        "description": "Folder of the file cache, on the worker's local disk; empty: $AIRFLOW_HOME/.zoom_tokens. "
+        "Formerly the extra token_cache_dir, still read.",
+        "schema": {"type": ["string", "null"]},
+    },
+    "proxies": {
+        "label": "Proxies",
+        "description": 'JSON mapping of scheme to proxy URL, like {"https": "http://proxy.example:3128"}; empty: '
+        "the environment's HTTPS_PROXY / NO_PROXY. Shown as *** once saved (a proxy URL may hold a password).",
+        "schema": {"type": ["string", "null"]},
+    },
+    "verify": {
+        "label": "Verify TLS",
+        "description": "true, false, or the path of a CA bundle on the workers; empty: verify with the "
+        "default CA bundle (REQUESTS_CA_BUNDLE).",
+        "schema": {"type": ["string", "null"]},
+    },
+}

@@ -161,18 +161,22 @@ class ZoomBearerAuth(AuthBase):
 
     def secrets(self, *sent: requests.PreparedRequest | None) -> list[str]:
         """What must never appear in a message built from a reply: the credentials and the tokens sent."""
-        tokens = [self.current]
-        for prepared in sent:
-            header = prepared.headers.get("Authorization", "") if prepared is not None else ""
-            if header.startswith("Bearer "):
-                tokens.append(header[len("Bearer ") :])
+        tokens = [self.current, *(_bearer(prepared) for prepared in sent)]
         return [*self.credentials.secrets, *(t for t in tokens if t)]
 
     def invalidate(self, prepared: requests.PreparedRequest) -> None:
-        header = prepared.headers.get("Authorization", "")
-        if header.startswith("Bearer "):
-            self.store.invalidate(self.credentials, header[len("Bearer ") :])
+        token = _bearer(prepared)
+        if token:
+            self.store.invalidate(self.credentials, token)
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = f"Bearer {self.token()}"
         return request
+
+
+def _bearer(prepared: requests.PreparedRequest | None) -> str | None:
+    """The token a request carried in its ``Authorization: Bearer`` header."""
+    header = prepared.headers.get("Authorization", "") if prepared is not None else ""
+    if isinstance(header, bytes):
+        header = header.decode("latin-1")
+    return header[len("Bearer ") :] if header.startswith("Bearer ") else None

@@ -223,7 +223,7 @@ def call_with_retries(
     started = time.monotonic()
 
     def wait(state: tenacity.RetryCallState) -> float:
-        exc = state.outcome.exception()
+        exc = state.outcome.exception() if state.outcome is not None else None
         retry_after = getattr(exc, "retry_after", None)
         if retry_after is not None:
             # Jitter on top of Zoom's figure, growing with attempts, so parallel callers spread out.
@@ -239,12 +239,14 @@ def call_with_retries(
             if isinstance(exc, _DailyLimitReply):
                 remaining = policy.max_retry_seconds - (time.monotonic() - started)
                 if exc.retry_after is None or exc.retry_after > remaining:
-                    raise ZoomRateLimitError(exc.method, exc.path, exc.category, exc.reset_at, exc.zoom_message) from None
+                    raise ZoomRateLimitError(
+                        exc.method, exc.path, exc.category, exc.reset_at, exc.zoom_message or ""
+                    ) from None
             raise
 
     def before_sleep(state: tenacity.RetryCallState) -> None:
         if log is not None:
-            exc = state.outcome.exception()
+            exc = state.outcome.exception() if state.outcome is not None else None
             log.warning(
                 "Zoom %s /%s: %s (attempt %d of %d); retrying in %.2f s",
                 method, path.lstrip("/"), _describe(exc, timeout), state.attempt_number, policy.max_attempts,

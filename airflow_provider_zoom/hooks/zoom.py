@@ -3,32 +3,23 @@
 from __future__ import annotations
 
 import functools
-import ipaddress
-import json
-import math
 import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import requests
 from airflow.providers.http.hooks.http import HttpHook
 from requests_toolbelt.adapters.socket_options import TCPKeepAliveAdapter
 
-from airflow_provider_zoom._defaults import (
-    DEFAULT_API_URL,
-    DEFAULT_CONN_ID,
-    DEFAULT_CONNECT_TIMEOUT_S,
-    DEFAULT_READ_TIMEOUT_S,
-    DEFAULT_TOKEN_URL,
-    ON_CONFLICT_CHOICES,
-)
+from airflow_provider_zoom._defaults import DEFAULT_API_URL, DEFAULT_CONN_ID, ON_CONFLICT_CHOICES
+from airflow_provider_zoom._transport.config import ZoomConnectionConfig
 from airflow_provider_zoom._transport.http_session import EnvironmentOnceSession
 from airflow_provider_zoom._transport.oauth import S2SCredentials, ZoomBearerAuth
-from airflow_provider_zoom._transport.rate_limit import PLAN_LIMITS, Pacer, RateLimits, category_of, shared_pacer
+from airflow_provider_zoom._transport.rate_limit import Pacer, RateLimits, category_of, shared_pacer
 from airflow_provider_zoom._transport.retries import (
     RetryPolicy,
     call_with_retries,
@@ -43,10 +34,13 @@ from airflow_provider_zoom.exceptions import (
     ZoomConfigError,
     ZoomGroupExistsError,
     ZoomInvalidInput,
+    ZoomRateLimitError,
     ZoomReplyError,
 )
 from airflow_provider_zoom.group_spec import GroupSpec, group_key
 from airflow_provider_zoom.hooks._members import email_list, rejected_members
+
+__all__ = ["GroupOutcome", "RetryPolicy", "ZoomConnectionConfig", "ZoomHook"]
 
 MAX_MEMBERS_PER_ADD = 10  # Swagger: POST /im/groups/{groupId}/members takes at most 10 members
 MEMBERS_PAGE_SIZE = 300  # Swagger: maximum page_size of GET /im/groups/{groupId}/members
@@ -70,20 +64,35 @@ class ZoomHook(HttpHook):
     """
     Talk to the Zoom REST API as a Server-to-Server OAuth app.
 
-    Connection: login = client ID, password = client secret, host = API base URL
-    (default ``https://api.zoom.us/v2``), extras ``account_id`` and ``oauth_token_url``
-    (default ``https://zoom.us/oauth/token``), optional ``timeout`` / ``connect_timeout`` /
-    ``read_timeout`` (seconds) and ``max_retry_seconds`` / ``max_attempts``.
-    Hook arguments win over connection extras.
+    Connection: login = client ID, password = client secret, host = API base URL (default
+    ``https://api.zoom.us/v2``), extras as listed in the connection form (``account_id``, ``oauth_url``,
+    ``plan``, ``light_rps``, ``medium_rps``, ``timeout``, ``connect_timeout``, ``read_timeout``,
+    ``max_attempts``, ``max_retry_seconds``, ``credential_cache``, ``credential_cache_dir``, ``proxies``,
+    ``verify``). Every setting is resolved once into ``hook.config`` (a frozen ``ZoomConnectionConfig``):
+    hook argument, then connection extra, then default. Arguments left at None take the connection's value.
+
+    Every call goes through one path (``request``): pacing, token renewal, retries, Zoom's error parsing.
+    HttpHook's ``run()`` and ``check_response()`` take that path too; ``run_and_check()`` and
+    ``run_with_advanced_retry()`` refuse, naming what to call instead.
 
     :param zoom_conn_id: Airflow connection of type ``zoom``.
-    :param account_id: override of the connection's ``account_id`` extra.
-    :param timeout: ``(connect, read)`` seconds or one number for both.
-    :param retry_policy: how transient failures (429, 5xx, network) are retried.
+    :param account_id: the Zoom account ID (extra ``account_id``).
+    :param oauth_url: Zoom's token endpoint (extra ``oauth_url``, formerly ``oauth_token_url``).
+    :param timeout: ``(connect, read)`` seconds or one number for both (extras ``timeout``, ``connect_timeout``,
+        ``read_timeout``; default 10 / 30).
+    :param retry_policy: how transient failures (429, 5xx, network) are retried; wins over the extras
+        ``max_attempts`` / ``max_retry_seconds``.
+    :param max_attempts: attempts per call, the first included (default 10).
+    :param max_retry_seconds: bound on the time one call spends retrying (default 300).
     :param plan: pace requests to this Zoom plan's per-second limits (``free``, ``pro``, ``business``),
-        shared by every hook of the process; ``light_rps`` / ``medium_rps`` set explicit rates.
-        Connection extras ``plan``, ``light_rps``, ``medium_rps`` do the same. Unset: no pacing.
+        shared by every hook of the process; ``light_rps`` / ``medium_rps`` set explicit rates. Unset: no pacing.
+    :param credential_cache: where access tokens are kept: ``file`` (default, shared by the processes of a
+        machine) or ``process``.
+    :param credential_cache_dir: the folder of the ``file`` cache (default ``$AIRFLOW_HOME/.zoom_tokens``).
+    :param proxies: ``{"https": "http://proxy:3128"}``; the environment's ``HTTPS_PROXY`` applies without it.
+    :param verify: ``True``, ``False`` or the path of a CA bundle.
     :param pool_size: keep-alive connections kept open, for threads sharing the hook (default 10).
+    :param method: the HTTP method of ``run()``, as HttpHook's.
     """
 
     conn_name_attr = "zoom_conn_id"
@@ -108,14 +117,21 @@ class ZoomHook(HttpHook):
 
     def __init__(
         self,
-        zoom_conn_id: str = default_conn_name,
         *,
+        zoom_conn_id: str = default_conn_name,
         account_id: str | None = None,
+        oauth_url: str | None = None,
         timeout: float | tuple[float, float] | None = None,
         retry_policy: RetryPolicy | None = None,
+        max_attempts: int | None = None,
+        max_retry_seconds: float | None = None,
         plan: str | None = None,
         light_rps: float | None = None,
         medium_rps: float | None = None,
+        credential_cache: str | None = None,
+        credential_cache_dir: str | os.PathLike | None = None,
+        proxies: dict[str, str] | None = None,
+        verify: bool | str | None = None,
         pool_size: int | None = None,
         method: str = "GET",
         **kwargs: Any,
@@ -123,173 +139,62 @@ class ZoomHook(HttpHook):
         kwargs.pop("http_conn_id", None)
         super().__init__(method=method, http_conn_id=zoom_conn_id, **kwargs)
         self.zoom_conn_id = zoom_conn_id
-        self._account_id = account_id
-        self._timeout = timeout
-        self._retry_policy = retry_policy
-        self._rate_args = {"plan": plan, "light_rps": light_rps, "medium_rps": medium_rps}
-        self._pool_size = pool_size
+        # Hook arguments, merged over the connection's extras in one place: ``config``.
+        self.hook_arguments: dict[str, Any] = {
+            "account_id": account_id,
+            "oauth_url": oauth_url,
+            "timeout": timeout,
+            "retry_policy": retry_policy,
+            "max_attempts": max_attempts,
+            "max_retry_seconds": max_retry_seconds,
+            "plan": plan,
+            "light_rps": light_rps,
+            "medium_rps": medium_rps,
+            "credential_cache": credential_cache,
+            "credential_cache_dir": credential_cache_dir,
+            "proxies": proxies,
+            "verify": verify,
+            "pool_size": pool_size,
+        }
         self._group_index: tuple[dict[str, dict[str, Any]], float] = ({}, float("-inf"))
         self._group_index_lock = threading.Lock()
 
-    # -- connection -----------------------------------------------------------------------------
-    # Every value is checked where it is read: a wrong one raises ``ZoomConfigError`` naming the field,
-    # a permanent error (the task fails without Airflow retries).
+    # -- settings ---------------------------------------------------------------------------------
+    # Resolved once, each value checked: a wrong one raises ``ZoomConfigError`` naming the field, a
+    # permanent error (the task fails without Airflow retries).
 
     @functools.cached_property
-    def _connection(self):
-        return self.get_connection(self.zoom_conn_id)
-
-    def _extra(self, field: str, default: Any = None) -> Any:
-        extras = self._connection.extra_dejson
-        for key in (field, f"extra__{self.conn_type}__{field}"):
-            if extras.get(key) not in (None, ""):
-                return extras[key]
-        return default
-
-    def _config_error(self, field: str, requirement: str, value: Any, *, argument: bool = False) -> ZoomConfigError:
-        where = f'ZoomHook argument "{field}"' if argument else f'extra "{field}"'
-        return ZoomConfigError(f"Zoom connection {self.zoom_conn_id!r}: {where} {requirement}, got {_show(value)}")
-
-    def _setting(self, field: str, argument: Any = None) -> tuple[Any, bool]:
-        """A hook argument, else the connection extra: ``(value, came from the argument)``."""
-        if argument is not None:
-            return argument, True
-        return self._extra(field), False
-
-    def _number(self, field: str, value: Any, *, argument: bool, minimum: float = 0.0, unit: str = "seconds",
-                positive: bool = True) -> float:
-        try:
-            if isinstance(value, bool):
-                raise TypeError
-            number = float(value)
-        except (TypeError, ValueError):
-            number = float("nan")
-        if not math.isfinite(number) or number < minimum or (positive and number <= 0):
-            raise self._config_error(field, f"must be a {'positive ' if positive else ''}number of {unit}", value,
-                                     argument=argument)
-        return number
+    def config(self) -> ZoomConnectionConfig:
+        """Every setting: hook argument, then connection extra, then default."""
+        return ZoomConnectionConfig.resolve(
+            self.zoom_conn_id, self.get_connection(self.zoom_conn_id), self.hook_arguments
+        )
 
     @functools.cached_property
     def credentials(self) -> S2SCredentials:
-        conn = self._connection
-        account_id = self._account_id or self._extra("account_id")
-        missing = [
-            label
-            for label, value in (("Client ID (login)", conn.login), ("Client Secret (password)", conn.password),
-                                 ("Account ID (extra account_id)", account_id))
-            if not value
-        ]
-        if missing:
-            raise ZoomConfigError(f"Zoom connection {self.zoom_conn_id!r} lacks: {', '.join(missing)}")
-        token_url = self._extra("oauth_token_url", DEFAULT_TOKEN_URL)
-        if not isinstance(token_url, str):
-            raise self._config_error("oauth_token_url", "must be a URL", token_url)
-        credentials = S2SCredentials(
-            token_url=self._secure_url(token_url, 'extra "oauth_token_url" (OAuth token URL)', "client secret"),
-            client_id=str(conn.login),
-            client_secret=str(conn.password),
-            account_id=str(account_id),
-        )
+        credentials = self.config.credentials
         credentials.register_with_masker()
         return credentials
 
-    @functools.cached_property
+    @property
     def timeout(self) -> tuple[float, float]:
-        value, argument = self._setting("timeout", self._timeout)
-        if value is not None:
-            if isinstance(value, (list, tuple)):
-                if len(value) != 2:
-                    raise self._config_error("timeout", "must be a number of seconds or a (connect, read) pair",
-                                             value, argument=argument)
-                return (self._number("timeout", value[0], argument=argument),
-                        self._number("timeout", value[1], argument=argument))
-            number = self._number("timeout", value, argument=argument)
-            return (number, number)
-        return (
-            self._number("connect_timeout", self._extra("connect_timeout", DEFAULT_CONNECT_TIMEOUT_S), argument=False),
-            self._number("read_timeout", self._extra("read_timeout", DEFAULT_READ_TIMEOUT_S), argument=False),
-        )
+        return self.config.timeout
 
-    @functools.cached_property
+    @property
     def retry_policy(self) -> RetryPolicy:
-        if self._retry_policy is not None:
-            return self._retry_policy
-        overrides: dict[str, Any] = {}
-        attempts = self._extra("max_attempts")
-        if attempts is not None:
-            number = self._number("max_attempts", attempts, argument=False, minimum=1, unit="attempts")
-            if number != int(number):
-                raise self._config_error("max_attempts", "must be a whole number of attempts, at least 1", attempts)
-            overrides["max_attempts"] = int(number)
-        seconds = self._extra("max_retry_seconds")
-        if seconds is not None:
-            overrides["max_retry_seconds"] = self._number("max_retry_seconds", seconds, argument=False,
-                                                          positive=False)
-        policy = RetryPolicy()
-        return policy.with_overrides(**overrides) if overrides else policy
-
-    @functools.cached_property
-    def token_cache(self) -> ProcessTokenCache:
-        kind = self._extra("token_cache", "file")
-        if kind not in ("file", "process"):
-            raise self._config_error("token_cache", 'must be "file" or "process"', kind)
-        directory = self._extra("token_cache_dir")
-        if directory is not None and not isinstance(directory, str):
-            raise self._config_error("token_cache_dir", "must be the path of a folder", directory)
-        return token_cache(kind, directory)
+        return self.config.retry_policy
 
     @functools.cached_property
     def rate_limits(self) -> RateLimits | None:
-        args: dict[str, Any] = {}
-        plan, argument = self._setting("plan", self._rate_args["plan"])
-        if plan not in (None, ""):
-            if not isinstance(plan, str) or plan.strip().lower() not in PLAN_LIMITS:
-                raise self._config_error("plan", f"must be one of {', '.join(PLAN_LIMITS)}", plan, argument=argument)
-            args["plan"] = plan.strip().lower()
-        for field in ("light_rps", "medium_rps"):
-            value, argument = self._setting(field, self._rate_args[field])
-            if value not in (None, ""):
-                args[field] = self._number(field, value, argument=argument, unit="requests per second")
-        return RateLimits.resolve(**args)
+        return self.config.rate_limits
 
     @functools.cached_property
-    def _verify(self) -> bool | str | None:
-        value = self._extra("verify")
-        if value is None or isinstance(value, bool):
-            return value
-        if isinstance(value, str):
-            text = value.strip()
-            if text.lower() in ("true", "1", "yes"):
-                return True
-            if text.lower() in ("false", "0", "no"):
-                return False
-            if os.path.exists(text):
-                return text
-        raise self._config_error("verify", "must be true, false or the path of an existing CA bundle", value)
-
-    @functools.cached_property
-    def _proxies(self) -> dict[str, str]:
-        value = self._extra("proxies", {}) or {}
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                pass
-        if not isinstance(value, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-        ):
-            # The value itself is not shown: a proxy URL may hold a password.
-            raise ZoomConfigError(
-                f'Zoom connection {self.zoom_conn_id!r}: extra "proxies" must be a mapping of scheme to proxy URL, '
-                f'like {{"https": "http://proxy.example:3128"}}, got a {type(value).__name__}'
-            )
-        return value
+    def token_cache(self) -> ProcessTokenCache:
+        return token_cache(self.config.credential_cache, self.config.credential_cache_dir)
 
     def check_config(self) -> None:
         """Read every setting now, so that a wrong one fails before any call (``ZoomConfigError``)."""
-        self._session  # noqa: B018 - credentials, base URL, timeouts, token cache, proxies, verify
-        self.retry_policy  # noqa: B018
-        self.rate_limits  # noqa: B018
+        self._session  # noqa: B018 - the config, and the session built from it
 
     def _pacer(self, method: str, path: str) -> Pacer | None:
         limits = self.rate_limits
@@ -301,38 +206,22 @@ class ZoomHook(HttpHook):
             return None
         return shared_pacer(self.credentials.cache_key, category, rate)
 
-    def _set_base_url(self, connection) -> None:
-        """The host as given; without a scheme it means https (never plain http, as HttpHook assumes)."""
-        host = connection.host or self.default_host
-        if "://" not in host:
-            scheme = (connection.schema or "https").lower()
-            host = f"{scheme if scheme in ('http', 'https') else 'https'}://{host}"
-        if connection.port:
-            parts = urlsplit(host)
-            if parts.port is None and parts.hostname:
-                host = urlunsplit(parts._replace(netloc=f"{parts.netloc}:{connection.port}"))
-        self.base_url = self._secure_url(host, 'field "host" (API base URL)', "access token").rstrip("/")
+    def _set_base_url(self, connection: Any = None) -> None:
+        """HttpHook's base URL is the config's: https assumed, plain http only to a loopback address."""
+        self.base_url = self.config.api_url
         self._base_url_initialized = True
 
-    def _secure_url(self, url: str, field: str, what: str) -> str:
-        """``url`` with https assumed when it has no scheme; plain http only to a loopback address."""
-        url = url.strip()
-        if "://" not in url:
-            url = f"https://{url}"
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        if scheme not in ("http", "https") or not parts.hostname:
-            raise ZoomConfigError(f"Zoom connection {self.zoom_conn_id!r}: {field} must be an https:// URL, got {url!r}")
-        if scheme == "http" and not _is_loopback(parts.hostname):
-            raise ZoomConfigError(
-                f"Zoom connection {self.zoom_conn_id!r}: {field} is {url!r}, plain http:// would send the {what} "
-                "unencrypted. Use https://; http:// is accepted only for loopback addresses (127.0.0.0/8, ::1, "
-                "localhost), such as the Zoom emulator."
-            )
-        return url
-
     def get_conn(self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None):
-        """One session per hook: HttpHook builds a new one on every call, losing keep-alive."""
+        """The hook's one session (HttpHook builds a new one on every call, losing keep-alive).
+
+        ``headers`` become defaults of that session. ``extra_options`` are refused: the session's settings
+        are the connection's (``hook.config``).
+        """
+        if extra_options:
+            raise ZoomConfigError(
+                f"ZoomHook.get_conn() takes no extra_options ({', '.join(map(str, extra_options))}): the session is "
+                "built from hook.config; pass timeout, proxies or verify as ZoomHook arguments or connection extras"
+            )
         session = self._session
         if headers:
             session.headers.update(headers)
@@ -340,21 +229,92 @@ class ZoomHook(HttpHook):
 
     @functools.cached_property
     def _session(self) -> requests.Session:
-        conn = self._connection
-        self._set_base_url(conn)
+        config = self.config
+        self._set_base_url()
         session = EnvironmentOnceSession()
         # Never HttpHook's Basic auth with login/password: the secret goes to the token endpoint only.
-        session.auth = ZoomBearerAuth(self.credentials, session, self.timeout, self.token_cache)
-        session.proxies = dict(self._proxies)
-        if self._verify is not None:
-            session.verify = self._verify
+        session.auth = ZoomBearerAuth(self.credentials, session, config.timeout, self.token_cache)
+        session.proxies = dict(config.proxies)
+        if config.verify is not None:
+            session.verify = config.verify
         session.headers["User-Agent"] = f"airflow-provider-zoom/{_version()}"
         self._configure_session_from_mount_adapters(session)
-        if self._pool_size:
-            adapter = TCPKeepAliveAdapter(idle=120, count=20, interval=30, pool_maxsize=self._pool_size)
+        if config.pool_size:
+            adapter = TCPKeepAliveAdapter(idle=120, count=20, interval=30, pool_maxsize=config.pool_size)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
         return session
+
+    # -- HttpHook's calls, on the Zoom path ---------------------------------------------------------
+
+    def run(
+        self,
+        endpoint: str | None = None,
+        data: dict[str, Any] | str | None = None,
+        headers: dict[str, Any] | None = None,
+        extra_options: dict[str, Any] | None = None,
+        **request_kwargs: Any,
+    ) -> requests.Response:
+        """HttpHook's ``run``, sent by ``request(self.method, endpoint, ...)``: paced, token renewed, retried.
+
+        ``data`` goes as query parameters of a GET, as the body otherwise (as in HttpHook). Returns the
+        ``requests.Response`` of a 2xx/3xx; a 4xx/5xx raises ``ZoomAPIError`` with Zoom's code and message.
+        Of HttpHook's ``extra_options`` only ``timeout`` is taken (``check_response`` must stay true).
+        """
+        if not endpoint:
+            raise TypeError("ZoomHook.run() needs the endpoint, a path under the API base URL such as 'im/groups'")
+        options = dict(extra_options or {})
+        if "timeout" in options:
+            request_kwargs.setdefault("timeout", options.pop("timeout"))
+        if options.get("check_response", True) is True:
+            options.pop("check_response", None)
+        if options:
+            raise ZoomConfigError(
+                f"ZoomHook.run() does not take extra_options {sorted(options)}: a non-2xx reply always raises "
+                "ZoomAPIError (catch it, it has status_code, code and message), and proxies, verify and the "
+                "retries are connection settings (hook.config)"
+            )
+        if data is not None:
+            if self.method == "GET":
+                request_kwargs.setdefault("params", data)
+            elif self.method != "HEAD":
+                request_kwargs.setdefault("data", data)
+        if headers:
+            request_kwargs["headers"] = {**headers, **(request_kwargs.get("headers") or {})}
+        return self.request(self.method, endpoint, **request_kwargs)
+
+    def check_response(self, response: requests.Response) -> None:
+        """Raise ``ZoomAPIError`` (Zoom's code, message and field errors, secrets redacted) for a 4xx/5xx reply."""
+        if response.status_code < 400:
+            return
+        prepared = response.request
+        method = (prepared.method if prepared is not None else None) or self.method
+        path = urlsplit(prepared.url or "").path if prepared is not None else ""
+        api_path = urlsplit(self.config.api_url).path.rstrip("/")
+        if api_path and path.startswith(api_path + "/"):
+            path = path[len(api_path):]
+        secrets = _bearer_auth(self._session).secrets(prepared)
+        try:
+            raise_for_reply(method, path or "/", response, secrets)
+        except ZoomRateLimitError as exc:  # a daily limit: no retry decides on it here
+            raise ZoomRateLimitError(exc.method, exc.path, exc.category, exc.reset_at, exc.zoom_message or "") from None
+
+    def run_and_check(self, session: requests.Session, prepped_request: requests.PreparedRequest,
+                      extra_options: dict[Any, Any]) -> Any:
+        """Refused: a prepared request would skip pacing, token renewal and retries."""
+        raise TypeError(
+            "ZoomHook.run_and_check() would send a prepared request outside the Zoom path (pacing, token renewal, "
+            "retries, error parsing): call ZoomHook.run(endpoint, data=...) or ZoomHook.request(method, path, ...)"
+        )
+
+    def run_with_advanced_retry(self, _retry_args: dict[Any, Any], *args: Any, **kwargs: Any) -> Any:
+        """Refused: the hook retries every call itself; a second retry loop around it would multiply attempts."""
+        raise TypeError(
+            "ZoomHook.run_with_advanced_retry() is not supported: every ZoomHook call already retries 429s (after "
+            "Zoom's Retry-After), 5xx replies, network failures and rejected tokens. Call ZoomHook.run(...) and "
+            "tune the retries with the retry_policy / max_attempts / max_retry_seconds hook arguments or the "
+            "max_attempts / max_retry_seconds connection extras"
+        )
 
     # -- requests -----------------------------------------------------------------------------
 
@@ -401,13 +361,14 @@ class ZoomHook(HttpHook):
         response = first = self._send_paced(session, pacer, method, url, **kwargs)
         if response.status_code == 401 and zoom_error_fields(response)[0] in (124, None):
             self.log.info("Zoom rejected the access token (HTTP 401); fetching a new one and retrying once")
-            session.auth.invalidate(response.request)
+            _bearer_auth(session).invalidate(response.request)
             response = self._send_paced(session, pacer, method, url, **kwargs)
         shown_path = "/" + path.lstrip("/")
         if response.status_code >= 400:
             if response.status_code == 429 and pacer is not None:
                 pacer.slow_down()
-            raise_for_reply(method, shown_path, response, session.auth.secrets(first.request, response.request))
+            secrets = _bearer_auth(session).secrets(first.request, response.request)
+            raise_for_reply(method, shown_path, response, secrets)
         if pacer is not None:
             pacer.succeeded()
         return parse(method, shown_path, response) if parse is not None else response
@@ -619,21 +580,11 @@ def _page(method: str, path: str, response: requests.Response, *, key: str) -> d
     return body
 
 
-def _is_loopback(hostname: str) -> bool:
-    if hostname.lower().rstrip(".") == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(hostname.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _show(value: Any) -> str:
-    try:
-        text = json.dumps(value)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+def _bearer_auth(session: requests.Session) -> ZoomBearerAuth:
+    auth = session.auth
+    if not isinstance(auth, ZoomBearerAuth):
+        raise TypeError("the ZoomHook session's auth was replaced; Zoom calls need its ZoomBearerAuth")
+    return auth
 
 
 @functools.cache

@@ -119,7 +119,7 @@ class StandInZoom:
             "host": f"{self.url}/v2",
             "login": CLIENT_ID,
             "password": CLIENT_SECRET,
-            "extra": {"account_id": ACCOUNT_ID, "oauth_token_url": f"{self.url}/oauth/token", **extra},
+            "extra": {"account_id": ACCOUNT_ID, "oauth_url": f"{self.url}/oauth/token", **extra},
         })
 
     def __enter__(self) -> Self:

@@ -34,7 +34,9 @@ def _set_connection(monkeypatch, zoom, **changes):
         ({"plan": "gold"}, 'extra "plan" must be one of free, pro, business, got "gold"'),
         ({"light_rps": "fast"}, 'extra "light_rps" must be a positive number of requests per second, got "fast"'),
         ({"medium_rps": 0}, 'extra "medium_rps" must be a positive number of requests per second, got 0'),
-        ({"token_cache": "redis"}, 'extra "token_cache" must be "file" or "process", got "redis"'),
+        ({"credential_cache": "redis"}, 'extra "credential_cache" must be "file" or "process", got "redis"'),
+        ({"token_cache": "redis"}, 'extra "token_cache" must be "file" or "process", got "redis"'),  # its old name
+        ({"credential_cache_dir": 7}, 'extra "credential_cache_dir" must be the path of a folder, got 7'),
         ({"verify": "/no/such/bundle.pem"}, 'extra "verify" must be true, false or the path of an existing CA bundle'),
         ({"proxies": ["http://proxy:3128"]}, 'extra "proxies" must be a mapping of scheme to proxy URL'),
         ({"account_id": None}, "lacks: Account ID (extra account_id)"),
@@ -96,6 +98,7 @@ def test_a_host_without_scheme_means_https(zoom, monkeypatch, host, base_url):
         ({"host": "http://api.zoom.us/v2"}, 'field "host" (API base URL)'),
         ({"host": "http://10.0.0.5/v2"}, 'field "host" (API base URL)'),
         ({"host": "api.zoom.us/v2", "schema": "http"}, 'field "host" (API base URL)'),
+        ({"extra": {"oauth_url": "http://zoom.us/oauth/token"}}, 'extra "oauth_url" (OAuth token URL)'),
         ({"extra": {"oauth_token_url": "http://zoom.us/oauth/token"}}, 'extra "oauth_token_url" (OAuth token URL)'),
     ],
 )

@@ -167,7 +167,7 @@ def test_airflow_dags_test_subprocess_leaks_no_token_or_secret(standin, airflow_
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "DEBUG",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(tmp_path / "logs"),
     }
-    result = subprocess.run(  # noqa: PLW1510 - the output is what is asserted
+    result = subprocess.run(
         [sys.executable, "-m", "airflow", "dags", "test", "zoom_echoing_server", "2026-11-23"],
         env=env, capture_output=True, text=True, timeout=300, cwd=REPO,
     )

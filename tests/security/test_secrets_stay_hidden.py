@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+
 from zoom_emulator.server import EmulatorServer
 
 CLIENT_SECRET = "canary-S3CRET-7f3a9c51e2"
@@ -42,7 +43,7 @@ def _run_dag(server, password: str, home: Path, day: str) -> str:
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "DEBUG",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
     }
-    result = subprocess.run(  # noqa: PLW1510 - the run's outcome is asserted by the caller
+    result = subprocess.run(
         [sys.executable, "-m", "airflow", "dags", "test", "zoom_onboarding_im_groups", day,
          "--conf", json.dumps({"quarantine_dir": str(home / "quarantine")})],
         env=env, capture_output=True, text=True, timeout=300,
