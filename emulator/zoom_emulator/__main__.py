@@ -2,8 +2,11 @@
 
     python -m zoom_emulator [--host 127.0.0.1] [--port 8765] [--state-file PATH]
         [--client-id demo-client-id --client-secret demo-client-secret --account-id demo-account]
-        [--users FILE ...] [--user-domain DOMAIN ...] [--free-account]
-        [--plan unlimited] [--light-rps N --medium-rps N --light-daily N --medium-daily N]
+        [--users FILE ...] [--user-domain DOMAIN ...] [--pending-users EMAILS] [--missing-users EMAILS]
+        [--free-account] [--im-groups available|gone] [--contact-group-names duplicates|unique]
+        [--contact-members-key group_members|members|both]
+        [--plan unlimited] [--light-rps N --medium-rps N --heavy-rps N --light-daily N --medium-daily N
+        --heavy-daily N]
         [--token-policy multiple] [--seed N --fault-5xx F --fault-reset F --fault-burst-429 F
         --fault-latency-ms N --fault-latency-jitter-ms N --fault-commit-then-fail F
         --fault-invalidate-tokens-at 3,10 --faults-on-oauth] [--log-level warning]
@@ -24,7 +27,16 @@ import signal
 import sys
 from types import FrameType
 
-from .backend import DEFAULT_ACCOUNT_ID, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, TOKEN_POLICIES, ZoomBackend
+from .backend import (
+    CONTACT_GROUP_NAMES_MODES,
+    CONTACT_MEMBERS_KEYS,
+    DEFAULT_ACCOUNT_ID,
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    IM_GROUPS_MODES,
+    TOKEN_POLICIES,
+    ZoomBackend,
+)
 from .directory import SeedUser, read_users_file
 from .handle import base_url
 from .process import LISTENING
@@ -39,7 +51,8 @@ def _ordinals(text: str) -> list[int]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m zoom_emulator",
-        description="Local Zoom API emulator: Server-to-Server OAuth, IM directory groups, rate limits, faults.",
+        description="Local Zoom API emulator: Server-to-Server OAuth, IM directory groups, contact groups, users,"
+        " rate limits, faults.",
     )
     default = " (default: %(default)s)"
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind" + default)
@@ -50,14 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID, help="OAuth app client id" + default)
     parser.add_argument("--client-secret", default=DEFAULT_CLIENT_SECRET, help="OAuth app client secret" + default)
     parser.add_argument("--account-id", default=DEFAULT_ACCOUNT_ID, help="Zoom account id" + default)
-    directory = parser.add_argument_group("the account's users (only they can join IM groups; default: nobody)")
+    directory = parser.add_argument_group("the account's users (only they can join groups; default: nobody)")
     directory.add_argument(
         "--users",
         action="append",
         default=[],
         metavar="FILE",
-        help="seed users: one email per line, or a CSV with an 'email' column (rows with a malformed email are"
-        " skipped); repeatable",
+        help="seed users: one email per line, or a CSV with an 'email' column and optional 'status' column"
+        " (active, pending, inactive; rows with a malformed email or status are skipped); repeatable",
     )
     directory.add_argument(
         "--user-domain",
@@ -67,16 +80,55 @@ def build_parser() -> argparse.ArgumentParser:
         help="every well-formed address @DOMAIN is a user (for synthetic load; real Zoom has no such thing);"
         " repeatable",
     )
+    directory.add_argument(
+        "--pending-users",
+        action="append",
+        default=[],
+        metavar="EMAILS",
+        help="comma-separated addresses whose invitation is pending (status 'pending'; they cannot join contact"
+        " groups), whether seeded or of a --user-domain; repeatable",
+    )
+    directory.add_argument(
+        "--missing-users",
+        action="append",
+        default=[],
+        metavar="EMAILS",
+        help="comma-separated addresses that are no users (GET /users/{email} is 404/1001) even when a --users"
+        " file lists them or their domain is a --user-domain; repeatable",
+    )
     parser.add_argument(
         "--free-account",
         action="store_true",
-        help="a free account: every IM group operation answers 400 'Only available for paid account'",
+        help="a free account: every IM and contact group operation answers 400 'Only available for paid account'",
+    )
+    parser.add_argument(
+        "--im-groups",
+        choices=IM_GROUPS_MODES,
+        default=None,
+        help="gone: every IM group operation answers 410 with code 4137, as on a current Zoom account"
+        " (default: the state file's setting, else available)",
+    )
+    parser.add_argument(
+        "--contact-group-names",
+        choices=CONTACT_GROUP_NAMES_MODES,
+        default=None,
+        help="unique: a second contact group with the same name is 409/4132; Zoom documents no uniqueness"
+        " (default: the state file's setting, else duplicates)",
+    )
+    parser.add_argument(
+        "--contact-members-key",
+        choices=CONTACT_MEMBERS_KEYS,
+        default=None,
+        help="the member array's key in 'List contact group members' (default: the state file's setting,"
+        " else group_members)",
     )
     parser.add_argument("--plan", choices=sorted(PLANS), default="unlimited", help="rate-limit preset" + default)
     parser.add_argument("--light-rps", type=int, metavar="N", help="override the plan's Light requests per second")
     parser.add_argument("--medium-rps", type=int, metavar="N", help="override the plan's Medium requests per second")
     parser.add_argument("--light-daily", type=int, metavar="N", help="override the plan's Light requests per UTC day")
     parser.add_argument("--medium-daily", type=int, metavar="N", help="override the plan's Medium requests per UTC day")
+    parser.add_argument("--heavy-rps", type=int, metavar="N", help="override the plan's Heavy requests per second")
+    parser.add_argument("--heavy-daily", type=int, metavar="N", help="override the plan's Heavy requests per UTC day")
     parser.add_argument(
         "--token-policy",
         choices=TOKEN_POLICIES,
@@ -134,6 +186,13 @@ def main(argv: list[str] | None = None) -> int:
             medium_rps=args.medium_rps,
             light_daily=args.light_daily,
             medium_daily=args.medium_daily,
+            heavy_rps=args.heavy_rps,
+            heavy_daily=args.heavy_daily,
+            im_groups=args.im_groups,
+            contact_group_names=args.contact_group_names,
+            contact_members_key=args.contact_members_key,
+            pending_users=args.pending_users,
+            missing_users=args.missing_users,
             token_policy=args.token_policy,
             paid_account=not args.free_account,
             users=users,

@@ -47,6 +47,7 @@ class Route:
     handler: Handler
     kind: str  # "api" (bearer, limits, faults, counted), "oauth" (counted) or "admin"
     category: Category | None = None
+    api: str = "im"  # the API family of an "api" route: "im", "contacts" or "users"
 
     @property
     def key(self) -> str:
@@ -100,17 +101,20 @@ async def _form_fields(request: Request) -> dict[str, str]:
     return fields
 
 
-async def _form_or_json(request: Request) -> dict[str, Any]:
+async def _form_or_json(request: Request, *, body_required: bool = False) -> dict[str, Any]:
     """Create/update bodies in the two content types Zoom documents: Swagger's top-level ``consumes`` is
     ``application/json`` and ``multipart/form-data`` (the create example is JSON, the Postman collection
     multipart). Anything else, ``application/x-www-form-urlencoded`` included, is refused. No body at all
-    goes on to the operation's own validation ("name is required")."""
+    goes on to the operation's own validation ("name is required"), unless ``body_required``: Swagger marks
+    the update's body ``required: true``, so an update without one is Zoom's 400/300, not a 204."""
     media_type = _media_type(request)
     if media_type == MULTIPART_TYPE:
         return await _form_fields(request)
     raw = await request.body()
     if media_type != JSON_TYPE and raw.strip():
         raise unsupported_content_type(media_type, (JSON_TYPE, MULTIPART_TYPE))
+    if body_required and not raw.strip():
+        raise invalid_body()
     body = _parse_json(raw)
     if not isinstance(body, dict):
         raise invalid_body()
@@ -144,12 +148,49 @@ async def _json(request: Request) -> Any:
 
 
 def _parse_json(raw: bytes) -> Any:
+    """A request body as JSON; ``{}`` for none. Zoom's 400/300 for anything that is not JSON in UTF-8 text,
+    including text that escapes a lone surrogate (``"\ud800"``): it decodes to a string no UTF-8 encoder
+    accepts, which used to surface as a 500 wherever such a value was written out."""
     if not raw.strip():
         return {}
     try:
-        return json.loads(raw)
-    except ValueError:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         raise invalid_body() from None
+    if _has_lone_surrogate(body):
+        raise invalid_body()
+    return body
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+async def _json_body(request: Request, *, required: bool) -> Any:
+    """Contact Groups bodies: JSON. The reference (section 0) says Zoom also takes multipart/form-data, but
+    these bodies hold integers and arrays of objects that flat form fields cannot carry, and Zoom documents no
+    form encoding of them; refusing a form is the stricter choice and shows a client bug at once. A missing
+    body is refused where the 2023 spec marks it required (create, update) and the operation needs one."""
+    raw = await request.body()
+    media_type = _media_type(request)
+    if media_type != JSON_TYPE and raw.strip():
+        raise unsupported_content_type(media_type, (JSON_TYPE,))
+    if required and not raw.strip():
+        raise invalid_body()
+    return _parse_json(raw)
 
 
 # -- handlers --------------------------------------------------------------------------------------------
@@ -181,7 +222,7 @@ async def get_group(backend: ZoomBackend, _: Request, params: dict[str, str]) ->
 
 
 async def update_group(backend: ZoomBackend, request: Request, params: dict[str, str]) -> Reply:
-    backend.update_group(params["groupId"], await _form_or_json(request))
+    backend.update_group(params["groupId"], await _form_or_json(request, body_required=True))
     return Reply(204)
 
 
@@ -205,6 +246,56 @@ async def add_members(backend: ZoomBackend, request: Request, params: dict[str, 
 async def remove_member(backend: ZoomBackend, _: Request, params: dict[str, str]) -> Reply:
     backend.remove_member(params["groupId"], params["memberId"])
     return Reply(204)
+
+
+async def list_contact_groups(backend: ZoomBackend, request: Request, _: dict[str, str]) -> Reply:
+    query = request.query_params
+    return Reply(200, backend.list_contact_groups(query.get("page_size"), query.get("next_page_token")))
+
+
+async def create_contact_group(backend: ZoomBackend, request: Request, _: dict[str, str]) -> Reply:
+    return Reply(201, backend.create_contact_group(await _json_body(request, required=True)))
+
+
+async def get_contact_group(backend: ZoomBackend, _: Request, params: dict[str, str]) -> Reply:
+    return Reply(200, backend.get_contact_group(params["groupId"]))
+
+
+async def update_contact_group(backend: ZoomBackend, request: Request, params: dict[str, str]) -> Reply:
+    backend.update_contact_group(params["groupId"], await _json_body(request, required=True))
+    return Reply(204)
+
+
+async def delete_contact_group(backend: ZoomBackend, _: Request, params: dict[str, str]) -> Reply:
+    backend.delete_contact_group(params["groupId"])
+    return Reply(204)
+
+
+async def list_contact_group_members(backend: ZoomBackend, request: Request, params: dict[str, str]) -> Reply:
+    query = request.query_params
+    page = backend.list_contact_group_members(params["groupId"], query.get("page_size"), query.get("next_page_token"))
+    return Reply(200, page)
+
+
+async def add_contact_group_members(backend: ZoomBackend, request: Request, params: dict[str, str]) -> Reply:
+    return Reply(201, backend.add_contact_group_members(params["groupId"], await _json_body(request, required=True)))
+
+
+async def remove_contact_group_members(backend: ZoomBackend, request: Request, params: dict[str, str]) -> Reply:
+    backend.remove_contact_group_members(params["groupId"], request.query_params.get("member_ids"))
+    return Reply(204)
+
+
+async def get_user(backend: ZoomBackend, _: Request, params: dict[str, str]) -> Reply:
+    return Reply(200, backend.get_user(params["userId"]))
+
+
+async def list_account_users(backend: ZoomBackend, request: Request, _: dict[str, str]) -> Reply:
+    query = request.query_params
+    page = backend.list_users(
+        query.get("status"), query.get("page_size"), query.get("page_number"), query.get("next_page_token")
+    )
+    return Reply(200, page)
 
 
 async def health(_: ZoomBackend, __: Request, ___: dict[str, str]) -> Reply:
@@ -238,7 +329,9 @@ async def list_users(backend: ZoomBackend, _: Request, __: dict[str, str]) -> Re
 
 async def add_users(backend: ZoomBackend, request: Request, _: dict[str, str]) -> Reply:
     body = await _json(request)
-    return Reply(200, backend.add_users(body.get("emails") if isinstance(body, dict) else None))
+    if not isinstance(body, dict):
+        body = {}
+    return Reply(200, backend.add_users(body.get("emails"), body.get("status")))
 
 
 async def invalidate_tokens(backend: ZoomBackend, _: Request, __: dict[str, str]) -> Reply:
@@ -246,6 +339,8 @@ async def invalidate_tokens(backend: ZoomBackend, _: Request, __: dict[str, str]
 
 
 GROUPS, GROUP, MEMBERS = "/v2/im/groups", "/v2/im/groups/{groupId}", "/v2/im/groups/{groupId}/members"
+CONTACTS, CONTACT = "/v2/contacts/groups", "/v2/contacts/groups/{groupId}"
+CONTACT_MEMBERS = CONTACT + "/members"
 ROUTES: tuple[Route, ...] = (
     Route("POST", "/oauth/token", issue_token, "oauth"),
     Route("GET", GROUPS, list_groups, "api", "Medium"),
@@ -256,6 +351,17 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", MEMBERS, list_members, "api", "Medium"),
     Route("POST", MEMBERS, add_members, "api", "Medium"),
     Route("DELETE", MEMBERS + "/{memberId}", remove_member, "api", "Light"),
+    # Contact Groups and users: labels from zoom-contact-groups.md section 2 / 7.1.
+    Route("GET", CONTACTS, list_contact_groups, "api", "Medium", "contacts"),
+    Route("POST", CONTACTS, create_contact_group, "api", "Heavy", "contacts"),
+    Route("GET", CONTACT, get_contact_group, "api", "Light", "contacts"),
+    Route("PATCH", CONTACT, update_contact_group, "api", "Heavy", "contacts"),
+    Route("DELETE", CONTACT, delete_contact_group, "api", "Heavy", "contacts"),
+    Route("GET", CONTACT_MEMBERS, list_contact_group_members, "api", "Medium", "contacts"),
+    Route("POST", CONTACT_MEMBERS, add_contact_group_members, "api", "Heavy", "contacts"),
+    Route("DELETE", CONTACT_MEMBERS, remove_contact_group_members, "api", "Heavy", "contacts"),
+    Route("GET", "/v2/users", list_account_users, "api", "Medium", "users"),
+    Route("GET", "/v2/users/{userId}", get_user, "api", "Light", "users"),
     Route("GET", "/health", health, "admin"),
     Route("GET", "/_emulator/state", state, "admin"),
     Route("POST", "/_emulator/reset", reset, "admin"),
@@ -307,7 +413,7 @@ class EmulatorApp:
                 if delay:
                     await asyncio.sleep(delay)
             if route.category is not None:
-                backend.admit(route.category, request.headers.get("authorization"))
+                backend.admit(route.category, request.headers.get("authorization"), route.api)
             reply = await route.handler(backend, request, params)
         except EmulatorError as error:
             reply = Reply(error.status, error.body(), error.headers)

@@ -1,4 +1,4 @@
-"""The emulated Zoom account: IM groups, users, access tokens, rate limits, faults and the rules Zoom applies.
+"""The emulated Zoom account: IM groups, contact groups, users, tokens, rate limits, faults and Zoom's rules.
 
 Everything Zoom *decides* lives here (as in moto's backends); ``app.py`` only turns HTTP into calls of
 these methods and results or :class:`~.errors.EmulatorError` back into HTTP. Every public method takes one
@@ -23,8 +23,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .directory import SeedUser, email_domain, is_email, normalize_domain
-from .errors import DropConnection, EmulatedZoomError, OAuthError, group_not_found, validation_error
+from .directory import USER_STATUSES, SeedUser, email_domain, is_email, normalize_domain, split_emails
+from .errors import (
+    DropConnection,
+    EmulatedZoomError,
+    OAuthError,
+    contact_group_not_found,
+    group_not_found,
+    im_groups_gone,
+    user_not_found,
+    validation_error,
+)
 from .faults import FAULT_KINDS, FaultConfig, FaultInjector
 from .persistence import load_state, save_state
 from .ratelimit import LIMIT_KEYS, PLANS, Category, Exceeded, RateLimiter
@@ -35,7 +44,10 @@ DEFAULT_ACCOUNT_ID = "demo-account"
 TOKEN_POLICIES = ("multiple", "latest-only")
 ACCESS_TOKEN_TTL = 3600
 PAGE_TOKEN_TTL = 15 * 60  # Swagger: "The expiration period for this token is 15 minutes."
-SCOPES = "imgroup:read:admin imgroup:write:admin"
+SCOPES = "imgroup:read:admin imgroup:write:admin contact_group:read:admin contact_group:write:admin user:read:admin"
+IM_GROUPS_MODES = ("available", "gone")
+CONTACT_GROUP_NAMES_MODES = ("duplicates", "unique")
+CONTACT_MEMBERS_KEYS = ("group_members", "members", "both")
 
 GROUP_TYPES = ("normal", "shared", "restricted")
 # Swagger is silent on defaults for the flags; these are what Zoom's admin UI preselects for a new group.
@@ -44,6 +56,19 @@ MAX_NAME_LENGTH = 128
 MAX_MEMBERS_PER_ADD = 10
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 30, 300
 _NAME_SPLIT = re.compile(r"[._\-+]+")
+_MODES = {
+    "im_groups": IM_GROUPS_MODES,
+    "contact_group_names": CONTACT_GROUP_NAMES_MODES,
+    "contact_members_key": CONTACT_MEMBERS_KEYS,
+}
+
+# Contact Groups (zoom-contact-groups.md 3.3, 4.2, 4.7, 4.8)
+CONTACT_PAGE_SIZE, CONTACT_MAX_PAGE_SIZE = 10, 50
+MAX_USER_MEMBERS, MAX_GROUP_MEMBERS, MAX_REMOVE_IDS = 50, 3, 20
+PRIVACY_VALUES = (1, 2, 3)
+MEMBER_TYPES = (1, 2)  # 1 user, 2 user group
+# Users (5.2): page_size default 30; the 2025 spec's maximum is 2000 (the 2023 one said 300).
+USERS_PAGE_SIZE, USERS_MAX_PAGE_SIZE = 30, 2000
 
 PER_SECOND_MESSAGE = "You have reached the maximum per-second rate limit for this API. Try again later."
 DAILY_MESSAGE = (
@@ -62,6 +87,7 @@ class User:
     # "directory": seeded, added by /_emulator/users or read from a state file; "domain": a user of a
     # --user-domain, materialised the first time a request names it (dropped again by a reset).
     source: str = "directory"
+    status: str = "active"  # Zoom's user status: active, pending (invited, not yet accepted) or inactive
 
     def as_member(self) -> dict[str, Any]:
         return {
@@ -71,6 +97,35 @@ class User:
             "last_name": self.last_name,
             "type": self.type,
         }
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part) or self.email
+
+
+@dataclass
+class ContactGroup:
+    """A contact group (zoom-contact-groups.md 4): members are user ids (type 1) in insertion order."""
+
+    id: str
+    name: str
+    privacy: int
+    description: str
+    created_at: float
+    members: dict[str, int] = field(default_factory=dict)  # member id -> member type (1 user, 2 user group)
+
+    def summary(self) -> dict[str, Any]:
+        """The list item (4.1): no ``total_members`` there."""
+        return {
+            "group_id": self.id,
+            "group_name": self.name,
+            "group_privacy": self.privacy,
+            "description": self.description,
+        }
+
+    def detail(self) -> dict[str, Any]:
+        """The Get and Create reply (4.2, 4.3)."""
+        return {**self.summary(), "total_members": len(self.members)}
 
 
 @dataclass
@@ -128,8 +183,17 @@ class ZoomBackend:
     drives token expiry, rate-limit windows and page-token expiry, so tests need not sleep.
 
     Only users of the account can be added to a group, as at Zoom. ``users`` seeds the directory with
-    addresses (or :class:`~.directory.SeedUser` records carrying names); ``user_domains`` makes every
-    well-formed address under those domains a user (see :meth:`_lookup_email`).
+    addresses (or :class:`~.directory.SeedUser` records carrying names and a status); ``user_domains`` makes
+    every well-formed address under those domains a user (see :meth:`_lookup_email`). ``pending_users`` are
+    users whose invitation is pending (status ``pending``) wherever they come from (seed or domain);
+    ``missing_users`` are not users at all, even when a seed lists them or their domain is a user domain (until
+    ``POST /_emulator/users`` adds them). Both take addresses or comma-separated strings of them.
+
+    ``heavy_rps``/``heavy_daily`` override the plan's Heavy limits. ``im_groups="gone"`` answers every IM group
+    operation with Zoom's 410/4137. ``contact_group_names="unique"`` refuses a second contact group with the same
+    (trimmed, case-insensitive) name with 409/4132; the default ``"duplicates"`` allows it, as Zoom documents no
+    uniqueness. ``contact_members_key`` names the member array of "List contact group members": ``group_members``
+    (default), ``members`` or ``both``. These three default to the state file's values, else to the defaults.
     """
 
     def __init__(
@@ -144,12 +208,19 @@ class ZoomBackend:
         medium_rps: int | None = None,
         light_daily: int | None = None,
         medium_daily: int | None = None,
+        heavy_rps: int | None = None,
+        heavy_daily: int | None = None,
         token_policy: str = "multiple",
         token_ttl: int = ACCESS_TOKEN_TTL,
         app_disabled: bool = False,
         paid_account: bool = True,
         users: Iterable[str | SeedUser] | None = None,
         user_domains: Iterable[str] | None = None,
+        pending_users: str | Iterable[str] | None = None,
+        missing_users: str | Iterable[str] | None = None,
+        im_groups: str | None = None,
+        contact_group_names: str | None = None,
+        contact_members_key: str | None = None,
         faults: FaultConfig | Mapping[str, Any] | None = None,
         seed: int | None = None,
         clock: Callable[[], float] = time.time,
@@ -167,6 +238,8 @@ class ZoomBackend:
             "medium_rps": medium_rps,
             "light_daily": light_daily,
             "medium_daily": medium_daily,
+            "heavy_rps": heavy_rps,
+            "heavy_daily": heavy_daily,
         }
         self._initial_config: dict[str, Any] = {  # replayed by reset(keep_config=False)
             "plan": plan,
@@ -179,8 +252,12 @@ class ZoomBackend:
         }
         # The directory the account starts with; reset(keep_config=False) returns to it.
         self._user_domains = tuple(dict.fromkeys(normalize_domain(domain) for domain in user_domains or ()))
-        self._initial_users = _seed_directory(users or ())
+        self._pending = {email.casefold() for email in split_emails(pending_users)}
+        self._missing = {email.casefold() for email in split_emails(missing_users)}
+        self._initial_users = _seed_directory(users or (), self._pending, self._missing)
+        self._started_at = clock()
         self._groups: dict[str, Group] = {}
+        self._contact_groups: dict[str, ContactGroup] = {}
         self._names: dict[str, str] = {}  # casefolded name -> group id
         self._users: dict[str, User] = {uid: replace(user) for uid, user in self._initial_users.items()}
         self._tokens: dict[str, float] = {}  # access token -> expiry; invalidated tokens are removed
@@ -194,12 +271,25 @@ class ZoomBackend:
         self._app_disabled = False
         self._paid_account = True
         self._faults = FaultInjector(FaultConfig(), seed)
+        self._im_groups, self._contact_group_names, self._contact_members_key = (
+            "available",
+            "duplicates",
+            "group_members",
+        )
+        saved = self._load(self.state_file) if self.state_file is not None else {}
+        # Explicit settings win over the state file's, which win over the defaults.
+        for key, value in (
+            ("im_groups", im_groups),
+            ("contact_group_names", contact_group_names),
+            ("contact_members_key", contact_members_key),
+        ):
+            chosen = value if value is not None else saved.get(key)
+            if chosen is not None:
+                self._initial_config[key] = chosen
         try:
             self.update_config(self._initial_config)
         except EmulatedZoomError as exc:
             raise ValueError("; ".join(error["message"] for error in exc.errors or ())) from None
-        if self.state_file is not None:
-            self._load(self.state_file)
 
     # -- configuration -------------------------------------------------------------------------------
 
@@ -216,7 +306,12 @@ class ZoomBackend:
                 "token_ttl": self._token_ttl,
                 "app_disabled": self._app_disabled,
                 "paid_account": self._paid_account,
+                "im_groups": self._im_groups,
+                "contact_group_names": self._contact_group_names,
+                "contact_members_key": self._contact_members_key,
                 "user_domains": list(self._user_domains),
+                "pending_users": sorted(self._pending),
+                "missing_users": sorted(self._missing),
                 "faults": self._faults.config.to_dict(),
                 "seed": self._seed,
             }
@@ -228,7 +323,16 @@ class ZoomBackend:
         ``faults`` replaces the whole fault config and re-seeds the fault RNG. Changing limits restarts the
         rate-limit windows.
         """
-        settable = {"plan", *LIMIT_KEYS, "token_policy", "token_ttl", "app_disabled", "paid_account", "faults"}
+        settable = {
+            "plan",
+            *LIMIT_KEYS,
+            "token_policy",
+            "token_ttl",
+            "app_disabled",
+            "paid_account",
+            "faults",
+            *_MODES,
+        }
         problems = [(key, "is not a configurable setting") for key in changes if key not in settable]
         plan = changes.get("plan", self._plan)
         if plan not in PLANS:
@@ -246,6 +350,9 @@ class ZoomBackend:
             problems.append(("app_disabled", "must be a boolean"))
         if "paid_account" in changes and not isinstance(changes["paid_account"], bool):
             problems.append(("paid_account", "must be a boolean"))
+        for key, choices in _MODES.items():
+            if key in changes and changes[key] not in choices:
+                problems.append((key, f"must be one of {', '.join(choices)}"))
         fault_config = None
         if "faults" in changes:
             try:
@@ -265,6 +372,12 @@ class ZoomBackend:
             self._token_ttl = ttl
             self._app_disabled = changes.get("app_disabled", self._app_disabled)
             self._paid_account = changes.get("paid_account", self._paid_account)
+            modes_changed = any(key in changes for key in _MODES)
+            self._im_groups = changes.get("im_groups", self._im_groups)
+            self._contact_group_names = changes.get("contact_group_names", self._contact_group_names)
+            self._contact_members_key = changes.get("contact_members_key", self._contact_members_key)
+            if modes_changed:
+                self._save()
             if fault_config is not None:
                 self._faults = FaultInjector(fault_config, self._seed)
             return self.config()
@@ -282,10 +395,22 @@ class ZoomBackend:
                 }
                 for group in self._groups.values()
             ]
+            contact_groups = [
+                {
+                    **group.detail(),
+                    "created_at": iso_z(group.created_at),
+                    "members": [
+                        {"type": kind, "id": uid, "email": self._users[uid].email if uid in self._users else None}
+                        for uid, kind in group.members.items()
+                    ],
+                }
+                for group in self._contact_groups.values()
+            ]
             return {
                 "account_id": self.account_id,
                 "groups": groups,
-                "users": [user.as_member() for user in self._users.values()],
+                "contact_groups": contact_groups,
+                "users": [{**user.as_member(), "status": user.status} for user in self._users.values()],
                 "config": self.config(),
                 "counters": {
                     "requests": {route: dict(statuses) for route, statuses in self._requests.items()},
@@ -307,6 +432,7 @@ class ZoomBackend:
         with self._lock:
             self._groups.clear()
             self._names.clear()
+            self._contact_groups.clear()
             if keep_config:
                 self._users = {uid: user for uid, user in self._users.items() if user.source == "directory"}
             else:
@@ -395,16 +521,22 @@ class ZoomBackend:
                 self._fault_counts["latency"] += 1
             return delay
 
-    def admit(self, category: Category, authorization: str | None) -> None:
-        """Token invalidation schedule, bearer check, rate limits and injected faults, in that order.
+    def admit(self, category: Category, authorization: str | None, api: str = "im") -> None:
+        """Token invalidation schedule, bearer check, retired API, rate limits, paid plan and injected faults.
 
-        Returns normally when the handler may run; raises :class:`EmulatedZoomError` or :class:`DropConnection`.
+        ``api`` is the family of the route: ``im`` (IM groups), ``contacts`` (Contact Groups) or ``users``;
+        only the first two need a paid account. Returns normally when the handler may run; raises
+        :class:`EmulatedZoomError` or :class:`DropConnection`.
         """
         with self._lock:
             if self._faults.next_api_request():
                 self._tokens.clear()
                 self._fault_counts["invalidate_tokens"] += 1
             self._check_token(authorization)
+            if api == "im" and self._im_groups == "gone":
+                # After the credentials (a 401 comes first everywhere) and before any budget is spent: the
+                # reference pages show the 410 as the operation's answer, not as a rate-limited call.
+                raise im_groups_gone()
             fault = self._faults.draw()
             if fault == "burst_429":
                 self._fault_counts["burst_429"] += 1
@@ -414,7 +546,7 @@ class ZoomBackend:
             if exceeded is not None:
                 self._rate_limited += 1
                 raise _rate_limit_error(exceeded)
-            if not self._paid_account:
+            if not self._paid_account and api in ("im", "contacts"):
                 raise _not_paid(self.account_id)
             self._inject_transport_fault(fault)
 
@@ -542,10 +674,23 @@ class ZoomBackend:
             errors: list[dict[str, str]] = []
             for index, item in enumerate(items):
                 where = f"members[{index}]"
-                item = item if isinstance(item, dict) else {}
+                if not isinstance(item, dict):
+                    errors.append({"field": where, "message": f"{where}: must be an object with id or email"})
+                    continue
                 user_id, email = item.get("id"), item.get("email")
+                # Swagger types both as strings: anything else (an object, a number, ...) is refused by name,
+                # never skipped over (an empty object used to fall through to the email and be accepted).
+                wrong = [
+                    name
+                    for name, value in (("id", user_id), ("email", email))
+                    if value is not None and not isinstance(value, str)
+                ]
+                if wrong:
+                    for name in wrong:
+                        errors.append({"field": f"{where}.{name}", "message": f"{where}.{name}: must be a string"})
+                    continue
                 if user_id:  # Swagger: "If the user ID is given then ignore the user email."
-                    user = self._users.get(user_id) if isinstance(user_id, str) else None
+                    user = self._users.get(user_id)
                     if user is None:
                         errors.append(_no_such_user(f"{where}.id", user_id))
                     else:
@@ -581,10 +726,302 @@ class ZoomBackend:
             del group.members[member_id]
             self._save()
 
+    # -- Contact Groups (zoom-contact-groups.md 4) -----------------------------------------------------
+
+    def list_contact_groups(self, page_size: str | None = None, next_page_token: str | None = None) -> dict[str, Any]:
+        """4.1: ``groups`` (no ``total_members``), ``next_page_token`` ("" at the end), ``page_size``."""
+        size = _int_param("page_size", page_size, CONTACT_PAGE_SIZE, CONTACT_MAX_PAGE_SIZE)
+        with self._lock:
+            groups = list(self._contact_groups.values())  # creation order (ordering is not documented)
+            items, token, _ = self._page(groups, size, "contact-groups", next_page_token)
+            return {"groups": [g.summary() for g in items], "next_page_token": token, "page_size": size}
+
+    def create_contact_group(self, payload: Any) -> dict[str, Any]:
+        """4.2: all or nothing; the 201 body is the group as Get returns it (``group_id`` included)."""
+        if not isinstance(payload, dict):
+            raise _invalid_object()
+        problems: list[tuple[str, str]] = []
+        name = payload.get("group_name")
+        # 4.2: not marked required, but a group without a name is useless; refusing is the safe choice.
+        if not isinstance(name, str):
+            problems.append(("group_name", "is required" if name is None else "must be a string"))
+        elif not name.strip():
+            problems.append(("group_name", "must not be empty"))
+        privacy = payload.get("group_privacy", 1)  # 4.2: default not documented; 1 is the example value
+        if not _is_int(privacy) or privacy not in PRIVACY_VALUES:
+            problems.append(("group_privacy", f"must be one of 1, 2, 3 (got {privacy!r})"))
+        description = payload.get("description", "")
+        if not isinstance(description, str):
+            problems.append(("description", "must be a string"))
+        members_key, items = _member_list(payload, problems, required=False)
+        members = _member_items(members_key, items, problems)
+        if problems:
+            raise validation_error(problems)
+        _check_member_limits(members)
+        with self._lock:
+            if self._contact_group_names == "unique":
+                self._ensure_contact_name_free(name, None)
+            resolved = self._resolve_members(members_key, members)
+            group = ContactGroup(
+                id=self._new_group_id(),
+                name=name,
+                privacy=privacy,
+                description=description,
+                created_at=self._clock(),
+                members=resolved,
+            )
+            self._contact_groups[group.id] = group
+            self._save()
+            failure = self._faults.commit_then_fail()
+            if failure is not None:
+                self._fault_counts["commit_then_fail"] += 1
+                if failure == "reset":
+                    raise DropConnection()
+                raise _server_error(502)
+            return group.detail()
+
+    def get_contact_group(self, group_id: str) -> dict[str, Any]:
+        with self._lock:
+            return self._contact_group(group_id).detail()
+
+    def update_contact_group(self, group_id: str, payload: Any) -> None:
+        """4.4: keys ``name``, ``privacy``, ``description``; others (``group_name`` too) are ignored, as the
+        reference expects of Zoom; an object without any of them changes nothing and still answers 204."""
+        if not isinstance(payload, dict):
+            raise _invalid_object()
+        problems: list[tuple[str, str]] = []
+        values: dict[str, Any] = {}
+        if "name" in payload:
+            name = payload["name"]
+            if not isinstance(name, str):
+                problems.append(("name", "must be a string"))
+            elif not name.strip():
+                problems.append(("name", "must not be empty"))
+            else:
+                values["name"] = name
+        if "privacy" in payload:
+            privacy = payload["privacy"]
+            if not _is_int(privacy) or privacy not in PRIVACY_VALUES:
+                problems.append(("privacy", f"must be one of 1, 2, 3 (got {privacy!r})"))
+            else:
+                values["privacy"] = privacy
+        if "description" in payload:
+            if not isinstance(payload["description"], str):
+                problems.append(("description", "must be a string"))
+            else:
+                values["description"] = payload["description"]
+        if problems:
+            raise validation_error(problems)
+        with self._lock:
+            group = self._contact_group(group_id)
+            if "name" in values and self._contact_group_names == "unique":
+                self._ensure_contact_name_free(values["name"], group_id)
+            for key, value in values.items():
+                setattr(group, key, value)
+            self._save()
+
+    def delete_contact_group(self, group_id: str) -> None:
+        """4.5: a second delete finds no group (400/300), the safe reading of the documented error."""
+        with self._lock:
+            self._contact_group(group_id)
+            del self._contact_groups[group_id]
+            self._save()
+
+    def list_contact_group_members(
+        self, group_id: str, page_size: str | None = None, next_page_token: str | None = None
+    ) -> dict[str, Any]:
+        """4.6: items ``{type, id, name}`` under ``group_members`` (or ``members``/both, see the config)."""
+        size = _int_param("page_size", page_size, CONTACT_PAGE_SIZE, CONTACT_MAX_PAGE_SIZE)
+        with self._lock:
+            group = self._contact_group(group_id)
+            members = list(group.members.items())
+            items, token, _ = self._page(members, size, f"contact-members:{group_id}", next_page_token)
+            listed = [{"type": kind, "id": uid, "name": self._member_name(uid, kind)} for uid, kind in items]
+            keys = ("group_members", "members") if self._contact_members_key == "both" else (self._contact_members_key,)
+            return {**dict.fromkeys(keys, listed), "next_page_token": token, "page_size": size}
+
+    def add_contact_group_members(self, group_id: str, payload: Any) -> dict[str, Any]:
+        """4.7: 201 ``{"member_ids": [...]}`` listing only the members this call added.
+
+        Limits first (50 users, 3 user groups: the documented 400/300 texts), then every member must be a user
+        of the account whose invitation is accepted: anything else fails the whole call with 400/300 naming
+        each bad member, and nobody is added (the reference leaves partial batches undocumented; this is the
+        strict reading). Members already in the group are skipped silently (the safe assumption of 4.7).
+        """
+        if not isinstance(payload, dict):
+            raise _invalid_object()
+        problems: list[tuple[str, str]] = []
+        members_key, items = _member_list(payload, problems, required=True)
+        members = _member_items(members_key, items, problems)
+        if problems:
+            raise validation_error(problems)
+        _check_member_limits(members)
+        with self._lock:
+            group = self._contact_group(group_id)
+            resolved = self._resolve_members(members_key, members)
+            added = [uid for uid in resolved if uid not in group.members]
+            for uid in added:
+                group.members[uid] = resolved[uid]
+            self._save()
+            return {"member_ids": added}
+
+    def remove_contact_group_members(self, group_id: str, member_ids: str | None) -> None:
+        """4.8: ``member_ids`` comma-separated (spaces trimmed, repeats merged), at most 20; all or nothing."""
+        ids = [part.strip() for part in (member_ids or "").split(",") if part.strip()]
+        if not ids:
+            raise validation_error([("member_ids", "is required: comma-separated member ids")])
+        if len(ids) > MAX_REMOVE_IDS:  # counted as sent, before merging repeats: the stricter reading
+            raise EmulatedZoomError(400, 300, f"The maximum number of memberId is {MAX_REMOVE_IDS}.")
+        unique = list(dict.fromkeys(ids))
+        with self._lock:
+            group = self._contact_group(group_id)
+            for member_id in unique:
+                if member_id not in group.members:
+                    raise EmulatedZoomError(400, 300, f"A member with this memberId: {member_id} does not exist.")
+            if len(unique) >= len(group.members):
+                raise EmulatedZoomError(400, 300, "A group must have at least one member.")
+            for member_id in unique:
+                del group.members[member_id]
+            self._save()
+
+    def _contact_group(self, group_id: str) -> ContactGroup:
+        group = self._contact_groups.get(group_id)
+        if group is None:
+            raise contact_group_not_found(group_id)
+        return group
+
+    def _ensure_contact_name_free(self, name: str, own_id: str | None) -> None:
+        """Only with ``contact_group_names="unique"``: the IM API's documented 409/4132 (4.2 suggests it)."""
+        wanted = name.strip().casefold()
+        for group in self._contact_groups.values():
+            if group.id != own_id and group.name.strip().casefold() == wanted:
+                raise EmulatedZoomError(409, 4132, f"Group name {name} is already in use.")
+
+    def _resolve_members(self, key: str, members: list[tuple[int, str]]) -> dict[str, int]:
+        """Member ids -> types, in order, repeats merged; raises 400/300 naming every member that cannot join.
+
+        A type-1 id must be the id of an active user of the account. An e-mail address is not an id (4.7: not
+        documented; clients resolve addresses with ``GET /users/{email}`` first). A pending user (invitation not
+        accepted) or an inactive one is refused: Zoom is silent on both, and refusing is the stricter choice.
+        The emulator has no user groups (web groups), so every type-2 id is unknown.
+        """
+        errors: list[dict[str, str]] = []
+        resolved: dict[str, int] = {}
+        for index, (kind, member_id) in enumerate(members):
+            where = f"{key}[{index}].id"
+            user = self._users.get(member_id) if kind == 1 else None
+            if user is None:
+                what = "User" if kind == 1 else "User group"
+                errors.append({"field": where, "message": f"{what} does not exist: {member_id}."})
+            elif user.status != "active":
+                detail = (
+                    "has not accepted the invitation to the account yet"
+                    if user.status == "pending"
+                    else "is deactivated"
+                )
+                errors.append(
+                    {"field": where, "message": f"User {member_id} ({user.email}) is {user.status}: it {detail}."}
+                )
+            else:
+                resolved.setdefault(member_id, kind)
+        if errors:
+            raise EmulatedZoomError(400, 300, "Validation Failed.", errors=errors)
+        return resolved
+
+    def _member_name(self, member_id: str, kind: int) -> str:
+        user = self._users.get(member_id) if kind == 1 else None
+        return user.display_name if user is not None else ""
+
+    def _page(
+        self, items: list[Any], size: int, listing: str, token: str | None, offset: int = 0
+    ) -> tuple[list[Any], str, int]:
+        """One page of ``items`` from ``offset`` (or the token's), the token for the next ("" at the end) and the
+        offset used; a token is tied to its listing."""
+        now = self._clock()
+        if token:
+            cursor = self._page_cursors.get(token)
+            if cursor is None or cursor.group_id != listing or cursor.expires_at <= now:
+                # 3.3: not documented; the safe assumption is 400/300 naming the token.
+                raise validation_error([("next_page_token", "is invalid or has expired")])
+            offset = cursor.offset
+        following = ""
+        if offset + size < len(items):
+            following = self._new_page_cursor(_PageCursor(listing, offset + size, now + PAGE_TOKEN_TTL), now)
+        return items[offset : offset + size], following, offset
+
+    # -- Users (zoom-contact-groups.md 5) ----------------------------------------------------------------
+
+    def get_user(self, user_id: str) -> dict[str, Any]:
+        """5.1: by id or e-mail (case-insensitively); ``me`` names no user for an account-level token."""
+        with self._lock:
+            user = self._users.get(user_id)
+            if user is None and is_email(user_id.strip()):
+                user = self._lookup_email(user_id.strip())
+                if user is not None:
+                    self._users.setdefault(user.id, user)  # a domain user joins the directory when first named
+            if user is None:
+                raise user_not_found(user_id)
+            return self._user_object(user, listing=False)
+
+    def list_users(
+        self,
+        status: str | None = None,
+        page_size: str | None = None,
+        page_number: str | None = None,
+        next_page_token: str | None = None,
+    ) -> dict[str, Any]:
+        """5.2: the directory's users with ``status`` (default ``active``), paged; no ``id`` for pending users."""
+        wanted = status if status not in (None, "") else "active"
+        if wanted not in USER_STATUSES:
+            raise validation_error([("status", f"must be one of {', '.join(USER_STATUSES)} (got {wanted!r})")])
+        size = _int_param("page_size", page_size, USERS_PAGE_SIZE, USERS_MAX_PAGE_SIZE)
+        with self._lock:
+            users = [user for user in self._users.values() if user.status == wanted]
+            offset = 0 if next_page_token else (_int_param("page_number", page_number, 1, None) - 1) * size
+            items, token, offset = self._page(users, size, f"users:{wanted}", next_page_token, offset)
+            return {
+                "next_page_token": token,
+                "page_count": math.ceil(len(users) / size),
+                "page_number": offset // size + 1,
+                "page_size": size,
+                "total_records": len(users),
+                "users": [self._user_object(user, listing=True) for user in items],
+            }
+
+    def _user_object(self, user: User, *, listing: bool) -> dict[str, Any]:
+        """The user object's fields a Contact Groups client needs (5.1), plus plausible neighbours."""
+        now = self._clock()
+        created = iso_z(now if user.status == "pending" else self._started_at)  # 5.1: pending -> time of the call
+        body: dict[str, Any] = {
+            "id": user.id,
+            "email": user.email,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "display_name": user.display_name,
+            "type": user.type,
+            "status": user.status,
+            "account_id": self.account_id,
+            "role_id": "2",
+            "role_name": "Member",
+            "group_ids": [],
+            "im_group_ids": [g.id for g in self._groups.values() if user.id in g.members],
+            "verified": 1 if user.status == "active" else 0,
+            "created_at": created,
+            "user_created_at": created,
+        }
+        if listing and user.status == "pending":
+            del body["id"]  # 5.2: "id is not returned for pending users"
+        return body
+
     # -- the user directory ----------------------------------------------------------------------------
 
-    def add_users(self, emails: Any) -> dict[str, Any]:
-        """``POST /_emulator/users``: make these addresses users of the account (all or nothing)."""
+    def add_users(self, emails: Any, status: Any = None) -> dict[str, Any]:
+        """``POST /_emulator/users``: make these addresses users of the account (all or nothing).
+
+        ``status`` (``active``, ``pending`` or ``inactive``) is given to every one of them, new or existing
+        (so a pending user can be made active, as when the hire accepts the invitation); without it new users
+        are active (or pending when ``pending_users`` names them) and existing ones keep theirs.
+        """
         if not isinstance(emails, list) or not emails:
             raise validation_error([("emails", "is required: a non-empty list of email addresses")])
         problems = [
@@ -592,6 +1029,8 @@ class ZoomBackend:
             for index, email in enumerate(emails)
             if not isinstance(email, str) or not is_email(email.strip())
         ]
+        if status is not None and status not in USER_STATUSES:
+            problems.append(("status", f"must be one of {', '.join(USER_STATUSES)}"))
         if problems:
             raise validation_error(problems)
         with self._lock:
@@ -599,9 +1038,11 @@ class ZoomBackend:
             for email in emails:
                 user = self._users.get(user_id_for(email))
                 if user is None:
-                    user = self._users[user_id_for(email)] = _new_user(SeedUser(email.strip()))
+                    user = self._users[user_id_for(email)] = _new_user(SeedUser(email.strip()), pending=self._pending)
                 user.source = "directory"  # a domain user named here stays across resets too
-                users.append(user.as_member())
+                if status is not None:
+                    user.status = status
+                users.append({**user.as_member(), "status": user.status})
             self._save()
             return {"users": users}
 
@@ -614,8 +1055,8 @@ class ZoomBackend:
         once an email has named it (ids are derived from the address and cannot be reversed).
         """
         user = self._users.get(user_id_for(email))
-        if user is None and email_domain(email) in self._user_domains:
-            user = _new_user(SeedUser(email), source="domain")
+        if user is None and email_domain(email) in self._user_domains and email.casefold() not in self._missing:
+            user = _new_user(SeedUser(email), source="domain", pending=self._pending)
         return user
 
     # -- internals -----------------------------------------------------------------------------------
@@ -635,7 +1076,7 @@ class ZoomBackend:
     def _new_group_id(self) -> str:
         while True:  # a seeded RNG replays ids after a restart with a state file
             group_id = _b64_id(self._ids.getrandbits(128).to_bytes(16, "big"))
-            if group_id not in self._groups:
+            if group_id not in self._groups and group_id not in self._contact_groups:
                 return group_id
 
     def _new_page_cursor(self, cursor: _PageCursor, now: float) -> str:
@@ -665,15 +1106,34 @@ class ZoomBackend:
                     }
                     for g in self._groups.values()
                 ],
-                "users": [{**user.as_member(), "source": user.source} for user in self._users.values()],
+                "contact_groups": [
+                    {
+                        "id": g.id,
+                        "name": g.name,
+                        "privacy": g.privacy,
+                        "description": g.description,
+                        "created_at": g.created_at,
+                        "members": [{"type": kind, "id": uid} for uid, kind in g.members.items()],
+                    }
+                    for g in self._contact_groups.values()
+                ],
+                "users": [
+                    {**user.as_member(), "source": user.source, "status": user.status} for user in self._users.values()
+                ],
+                "config": {
+                    "im_groups": self._im_groups,
+                    "contact_group_names": self._contact_group_names,
+                    "contact_members_key": self._contact_members_key,
+                },
             },
         )
 
-    def _load(self, path: Path) -> None:
-        """The account in ``path`` (checked by :func:`load_state`), on top of the seeded directory."""
+    def _load(self, path: Path) -> dict[str, Any]:
+        """The account in ``path`` (checked by :func:`load_state`), on top of the seeded directory; returns the
+        file's saved settings (``im_groups``, ``contact_group_names``, ``contact_members_key``)."""
         data = load_state(path)
         if data is None:
-            return
+            return {}
         for raw in data["users"]:
             user = User(**raw)
             if user.source == "domain" and email_domain(user.email) not in self._user_domains:
@@ -683,6 +1143,11 @@ class ZoomBackend:
             group = Group(**{**raw, "members": dict.fromkeys(raw["members"])})
             self._groups[group.id] = group
             self._names[group.name.casefold()] = group.id
+        for raw in data.get("contact_groups", []):
+            members = {member["id"]: member["type"] for member in raw["members"]}
+            contact_group = ContactGroup(**{**raw, "members": members})
+            self._contact_groups[contact_group.id] = contact_group
+        return dict(data.get("config", {}))
 
 
 def _group_values(fields: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
@@ -719,6 +1184,63 @@ def _group_values(fields: Mapping[str, Any], *, creating: bool) -> dict[str, Any
     return values
 
 
+def _invalid_object() -> EmulatedZoomError:
+    return EmulatedZoomError(400, 300, "Request Body should be a valid JSON object.")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _member_list(payload: dict[str, Any], problems: list[tuple[str, str]], *, required: bool) -> tuple[str, list[Any]]:
+    """The member array and the key it came in: ``group_members`` (documented) or ``members`` (accepted too).
+
+    Both at once is ambiguous and refused (Zoom is silent; the stricter choice).
+    """
+    given = [key for key in ("group_members", "members") if key in payload]
+    if len(given) > 1:
+        problems.append(("group_members", "give group_members or members, not both"))
+        return "group_members", []
+    key = given[0] if given else "group_members"
+    items = payload.get(key)
+    if items is None and not required:
+        return key, []
+    if not isinstance(items, list) or (required and not items):
+        problems.append((key, "is required: a list of {type, id} objects" if required else "must be a list"))
+        return key, []
+    return key, items
+
+
+def _member_items(key: str, items: list[Any], problems: list[tuple[str, str]]) -> list[tuple[int, str]]:
+    """``[{type: 1|2, id: str}, ...]`` -> ``[(type, id)]``; every malformed entry is named by index."""
+    members: list[tuple[int, str]] = []
+    for index, item in enumerate(items):
+        where = f"{key}[{index}]"
+        if not isinstance(item, dict):
+            problems.append((where, "must be an object {type, id}"))
+            continue
+        kind, member_id = item.get("type"), item.get("id")
+        ok = True
+        if not _is_int(kind) or kind not in MEMBER_TYPES:
+            problems.append((f"{where}.type", f"must be 1 (user) or 2 (user group) (got {kind!r})"))
+            ok = False
+        if not isinstance(member_id, str) or not member_id.strip():
+            detail = "is required" if member_id is None else "must be a non-empty string"
+            problems.append((f"{where}.id", detail))
+            ok = False
+        if ok:
+            members.append((kind, member_id.strip()))
+    return members
+
+
+def _check_member_limits(members: list[tuple[int, str]]) -> None:
+    """4.2/4.7's documented texts; counted as sent (repeats included), the stricter reading."""
+    if sum(1 for kind, _ in members if kind == 1) > MAX_USER_MEMBERS:
+        raise EmulatedZoomError(400, 300, f"The maximum number of user member per request is {MAX_USER_MEMBERS}.")
+    if sum(1 for kind, _ in members if kind == 2) > MAX_GROUP_MEMBERS:
+        raise EmulatedZoomError(400, 300, f"The maximum number of group member per request is {MAX_GROUP_MEMBERS}.")
+
+
 def _boolean(value: Any) -> bool | None:
     if isinstance(value, bool):
         return value
@@ -740,25 +1262,39 @@ def _int_param(name: str, raw: str | None, default: int, maximum: int | None) ->
     return value
 
 
-def _seed_directory(seeds: Iterable[str | SeedUser]) -> dict[str, User]:
-    """The seeded users by id; raises ``ValueError`` for a malformed address (files skip those rows instead)."""
+def _seed_directory(
+    seeds: Iterable[str | SeedUser],
+    pending: set[str] | frozenset[str] = frozenset(),
+    missing: set[str] | frozenset[str] = frozenset(),
+) -> dict[str, User]:
+    """The seeded users by id; raises ``ValueError`` for a malformed address (files skip those rows instead).
+
+    ``missing`` addresses (casefolded) are left out; ``pending`` ones get status ``pending``.
+    """
     users: dict[str, User] = {}
     for seed in seeds:
         seed = SeedUser(seed) if isinstance(seed, str) else seed
         email = seed.email.strip() if isinstance(seed.email, str) else ""
         if not is_email(email):
             raise ValueError(f"user {seed.email!r} is not a valid email address")
-        user = _new_user(replace(seed, email=email))
+        if seed.status is not None and seed.status not in USER_STATUSES:
+            raise ValueError(f"user {email!r}: status must be one of {', '.join(USER_STATUSES)}")
+        if email.casefold() in missing:
+            continue
+        user = _new_user(replace(seed, email=email), pending=pending)
         users.setdefault(user.id, user)  # the first of duplicate rows wins
     return users
 
 
-def _new_user(seed: SeedUser, source: str = "directory") -> User:
+def _new_user(seed: SeedUser, source: str = "directory", pending: set[str] | frozenset[str] = frozenset()) -> User:
     """Names from the seed, else guessed from the mailbox (jane.doe@ -> Jane Doe), so listings look plausible."""
     parts = [part.capitalize() for part in _NAME_SPLIT.split(seed.email.split("@", 1)[0]) if part]
     first = seed.first_name if seed.first_name is not None else (parts[0] if parts else "")
     last = seed.last_name if seed.last_name is not None else " ".join(parts[1:])
-    return User(id=user_id_for(seed.email), email=seed.email, first_name=first, last_name=last, source=source)
+    status = "pending" if seed.email.casefold() in pending else (seed.status or "active")
+    return User(
+        id=user_id_for(seed.email), email=seed.email, first_name=first, last_name=last, source=source, status=status
+    )
 
 
 def _no_such_user(field_name: str, who: object) -> dict[str, str]:

@@ -75,3 +75,18 @@ def invalid_body() -> EmulatedZoomError:
 
 def group_not_found(group_id: str) -> EmulatedZoomError:
     return EmulatedZoomError(404, 4130, f"Group does not exist: {group_id}.")
+
+
+def contact_group_not_found(group_id: str) -> EmulatedZoomError:
+    """Contact Groups answer an unknown group with HTTP 400 and code 300, not 404/4130 (zoom-contact-groups.md 3.2)."""
+    return EmulatedZoomError(400, 300, f"A group with this groupId: {group_id} does not exist.")
+
+
+def im_groups_gone() -> EmulatedZoomError:
+    """Every ``/im/groups`` operation on a current account (zoom-contact-groups.md 9.2)."""
+    return EmulatedZoomError(410, 4137, "The IM Group APIs are no longer available.")
+
+
+def user_not_found(user_id: str) -> EmulatedZoomError:
+    """Get a user's documented 404 (zoom-contact-groups.md 5.1)."""
+    return EmulatedZoomError(404, 1001, f"User does not exist: {user_id}.")

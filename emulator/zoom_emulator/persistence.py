@@ -33,6 +33,21 @@ _USER_FIELDS: dict[str, tuple[type, ...]] = {
     "type": (int,),
 }
 _USER_SOURCES = ("directory", "domain")
+_USER_STATUSES = ("active", "pending", "inactive")
+_CONTACT_GROUP_FIELDS: dict[str, tuple[type, ...]] = {
+    "id": (str,),
+    "name": (str,),
+    "privacy": (int,),
+    "description": (str,),
+    "created_at": (int, float),
+    "members": (list,),
+}
+# Settings a state file carries (explicit settings at start-up win over them), with their allowed values.
+_CONFIG_VALUES = {
+    "im_groups": ("available", "gone"),
+    "contact_group_names": ("duplicates", "unique"),
+    "contact_members_key": ("group_members", "members", "both"),
+}
 
 
 def load_state(path: Path) -> dict[str, Any] | None:
@@ -72,11 +87,13 @@ def _shape_problem(data: Any) -> str | None:
     user_ids: set[str] = set()
     for index, user in enumerate(data["users"]):
         where = f"users[{index}]"
-        problem = _record_problem(where, user, _USER_FIELDS, optional={"source"})
+        problem = _record_problem(where, user, _USER_FIELDS, optional={"source", "status"})
         if problem:
             return problem
         if user.get("source", "directory") not in _USER_SOURCES:
             return f"{where}.source must be one of {', '.join(_USER_SOURCES)}"
+        if user.get("status", "active") not in _USER_STATUSES:
+            return f"{where}.status must be one of {', '.join(_USER_STATUSES)}"
         user_ids.add(user["id"])
     names: set[str] = set()
     for index, group in enumerate(data["groups"]):
@@ -90,6 +107,38 @@ def _shape_problem(data: Any) -> str | None:
         if group["name"].casefold() in names:
             return f"{where}.name {group['name']!r} is used by an earlier group"
         names.add(group["name"].casefold())
+    return _contact_problem(data, user_ids) or _config_problem(data)
+
+
+def _contact_problem(data: dict[str, Any], user_ids: set[str]) -> str | None:
+    """Optional ``contact_groups`` (files written before Contact Groups have none); duplicate names are fine."""
+    contact_groups = data.get("contact_groups", [])
+    if not isinstance(contact_groups, list):
+        return "'contact_groups' must be a list"
+    for index, group in enumerate(contact_groups):
+        where = f"contact_groups[{index}]"
+        problem = _record_problem(where, group, _CONTACT_GROUP_FIELDS)
+        if problem:
+            return problem
+        if group["privacy"] not in (1, 2, 3):
+            return f"{where}.privacy must be 1, 2 or 3"
+        for member in group["members"]:
+            if not isinstance(member, dict) or set(member) != {"type", "id"} or member["type"] not in (1, 2):
+                return f"{where}.members must hold {{type: 1|2, id}} objects"
+            if not isinstance(member["id"], str) or (member["type"] == 1 and member["id"] not in user_ids):
+                return f"{where}.members lists {member['id']!r}, which is not among the file's users"
+    return None
+
+
+def _config_problem(data: dict[str, Any]) -> str | None:
+    config = data.get("config", {})
+    if not isinstance(config, dict):
+        return "'config' must be an object"
+    for key, value in config.items():
+        if key not in _CONFIG_VALUES:
+            return f"config has unknown key {key!r}"
+        if value not in _CONFIG_VALUES[key]:
+            return f"config.{key} must be one of {', '.join(_CONFIG_VALUES[key])}"
     return None
 
 

@@ -70,7 +70,8 @@ class EmulatorProcess(EmulatorHandle):
     port and the OAuth app are keywords, since :attr:`url` and :meth:`connection_uri_json` depend on them. Port
     0, the default, has the emulator bind a free port itself (no pick-then-bind race) and its listening line
     says which. ``users`` (addresses, written to a temporary ``--users`` file for the process's lifetime) and
-    ``user_domains`` (``--user-domain``) seed the account's users, like :class:`ZoomBackend`'s keywords; a
+    ``user_domains`` (``--user-domain``) seed the account's users, and ``pending_users`` (``--pending-users``) and
+    ``missing_users`` (``--missing-users``) adjust them, like :class:`ZoomBackend`'s keywords; a
     users file of one's own goes in ``args`` as ``"--users", path``. Its stderr is appended to ``log_path``, or
     kept in a temporary file; either way a failed start
     raises :class:`EmulatorStartError` quoting that stderr's last line, not a bare traceback. ``new_session``
@@ -91,6 +92,8 @@ class EmulatorProcess(EmulatorHandle):
         account_id: str = DEFAULT_ACCOUNT_ID,
         users: Iterable[str] | None = None,
         user_domains: Iterable[str] = (),
+        pending_users: Iterable[str] = (),
+        missing_users: Iterable[str] = (),
         log_path: str | os.PathLike[str] | None = None,
         new_session: bool = False,
         env: Mapping[str, str] | None = None,
@@ -116,6 +119,8 @@ class EmulatorProcess(EmulatorHandle):
             "--account-id",
             account_id,
             *(arg for domain in user_domains for arg in ("--user-domain", domain)),
+            *(arg for email in pending_users for arg in ("--pending-users", email)),
+            *(arg for email in missing_users for arg in ("--missing-users", email)),
             *args,
         ]
         self.users = list(users) if users is not None else None

@@ -10,8 +10,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
-Category = Literal["Light", "Medium"]
-CATEGORIES: tuple[Category, ...] = ("Light", "Medium")
+Category = Literal["Light", "Medium", "Heavy"]
+CATEGORIES: tuple[Category, ...] = ("Light", "Medium", "Heavy")
 SECONDS_PER_DAY = 86_400
 
 
@@ -23,25 +23,33 @@ class PlanLimits:
     medium_rps: int | None = None
     light_daily: int | None = None
     medium_daily: int | None = None
+    heavy_rps: int | None = None
+    heavy_daily: int | None = None
 
     def per_second(self, category: Category) -> int | None:
-        return self.light_rps if category == "Light" else self.medium_rps
+        return getattr(self, f"{category.lower()}_rps")
 
     def daily(self, category: Category) -> int | None:
-        return self.light_daily if category == "Light" else self.medium_daily
+        return getattr(self, f"{category.lower()}_daily")
 
     def with_overrides(self, **overrides: int | None) -> PlanLimits:
         return replace(self, **overrides)
 
 
-# Zoom's published per-second limits by plan; only Free accounts also have daily caps.
+# Zoom's published limits by plan (zoom-contact-groups.md 7.2, from Zoom's rate-limits page): Free accounts
+# have daily caps per category; paid plans have none for Light and Medium, and one daily cap for Heavy and
+# Resource-intensive combined (Pro 30,000, Business+ 60,000). The emulator serves no Resource-intensive
+# operation, so that shared cap is the Heavy daily cap here. Daily windows are UTC days (7.2: the reset time
+# is not documented; 00:00 UTC is the safe assumption).
 PLANS: dict[str, PlanLimits] = {
-    "free": PlanLimits(light_rps=4, medium_rps=2, light_daily=6_000, medium_daily=2_000),
-    "pro": PlanLimits(light_rps=30, medium_rps=20),
-    "business": PlanLimits(light_rps=80, medium_rps=60),
+    "free": PlanLimits(
+        light_rps=4, medium_rps=2, light_daily=6_000, medium_daily=2_000, heavy_rps=1, heavy_daily=1_000
+    ),
+    "pro": PlanLimits(light_rps=30, medium_rps=20, heavy_rps=10, heavy_daily=30_000),
+    "business": PlanLimits(light_rps=80, medium_rps=60, heavy_rps=40, heavy_daily=60_000),
     "unlimited": PlanLimits(),
 }
-LIMIT_KEYS = ("light_rps", "medium_rps", "light_daily", "medium_daily")
+LIMIT_KEYS = ("light_rps", "medium_rps", "light_daily", "medium_daily", "heavy_rps", "heavy_daily")
 
 
 @dataclass(frozen=True)

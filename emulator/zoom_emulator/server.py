@@ -70,9 +70,10 @@ class EmulatorServer(EmulatorHandle):
     """The emulator on ``127.0.0.1`` and a free port, in a background thread, for tests.
 
     Keyword arguments are :class:`ZoomBackend`'s (``client_id``, ``client_secret``, ``account_id``,
-    ``state_file``, ``plan``, ``light_rps``, ``medium_rps``, ``light_daily``, ``medium_daily``,
-    ``token_policy``, ``token_ttl``, ``app_disabled``, ``paid_account``, ``users``, ``user_domains``,
-    ``faults``, ``seed``, ``clock``)::
+    ``state_file``, ``plan``, ``light_rps``, ``medium_rps``, ``light_daily``, ``medium_daily``, ``heavy_rps``,
+    ``heavy_daily``, ``token_policy``, ``token_ttl``, ``app_disabled``, ``paid_account``, ``users``,
+    ``user_domains``, ``pending_users``, ``missing_users``, ``im_groups``, ``contact_group_names``,
+    ``contact_members_key``, ``faults``, ``seed``, ``clock``)::
 
         with EmulatorServer(plan="free", user_domains=["example.com"]) as zoom:
             os.environ["AIRFLOW_CONN_ZOOM_DEFAULT"] = zoom.connection_uri_json()

@@ -169,7 +169,7 @@ def test_delete_frees_the_name(api: ZoomClient) -> None:
 
 
 def test_unknown_route_is_404_not_found(emulator: EmulatorServer, api: ZoomClient) -> None:
-    for method, url in (("GET", f"{emulator.api_url}/users"), ("PUT", f"{emulator.api_url}/im/groupz")):
+    for method, url in (("GET", f"{emulator.api_url}/meetings"), ("PUT", f"{emulator.api_url}/im/groupz")):
         response = requests.request(method, url, headers=api.session.headers, timeout=10)
         assert response.status_code == 404
         assert response.json() == {"code": 404, "message": "Not found"}

@@ -28,7 +28,9 @@ def test_token_from_form_body(emulator: EmulatorServer) -> None:
     body = response.json()
     assert body["token_type"] == "bearer"
     assert body["expires_in"] == 3600
-    assert body["scope"] == "imgroup:read:admin imgroup:write:admin"
+    assert body["scope"] == (
+        "imgroup:read:admin imgroup:write:admin contact_group:read:admin contact_group:write:admin user:read:admin"
+    )
     assert body["api_url"] == emulator.url
     assert len(body["access_token"]) >= 32
 
