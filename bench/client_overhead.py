@@ -39,7 +39,7 @@ def hook_loop(emulator: Emulator, specs, cache_dir: Path) -> float:
     from airflow_provider_zoom.hooks.zoom import ZoomHook
 
     # A token cache folder of its own per loop: the reset emulator no longer knows earlier tokens.
-    os.environ[f"AIRFLOW_CONN_{CONN_ID.upper()}"] = emulator.connection_uri_json(token_cache_dir=str(cache_dir))
+    os.environ[f"AIRFLOW_CONN_{CONN_ID.upper()}"] = emulator.connection_uri_json(credential_cache_dir=str(cache_dir))
     started = time.perf_counter()
     hook = ZoomHook(zoom_conn_id=CONN_ID)
     for spec in specs:

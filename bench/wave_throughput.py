@@ -36,7 +36,8 @@ def run_wave(emulator: Emulator, groups: int, folder: Path, *, plan: str | None,
     """One wave of ``groups`` creates through the operator; returns its wall time and its XCom counts."""
     from airflow_provider_zoom.operators.waves import WaveCreateGroupsOperator
 
-    os.environ[f"AIRFLOW_CONN_{CONN_ID.upper()}"] = emulator.connection_uri_json(token_cache_dir=str(folder / "tokens"))
+    tokens = str(folder / "tokens")
+    os.environ[f"AIRFLOW_CONN_{CONN_ID.upper()}"] = emulator.connection_uri_json(credential_cache_dir=tokens)
     operator = WaveCreateGroupsOperator(
         task_id="create_groups",
         groups=[f"Onboarding bench wave {i:05d}" for i in range(groups)],

@@ -58,7 +58,7 @@ def test_the_ui_connection_form_has_the_zoom_fields_and_labels():
     zoom = json.loads(line.removeprefix("HOOK_META="))
     extra = zoom["extra_fields"]
     assert extra["account_id"]["schema"]["title"] == "Account ID"
-    assert {"account_id", "oauth_token_url", "plan", "timeout"} <= set(extra)
+    assert {"account_id", "oauth_url", "plan", "timeout", "credential_cache"} <= set(extra)
     standard = zoom["standard_fields"]
     assert standard["url_schema"]["hidden"] and standard["port"]["hidden"]
     titles = {name: standard[name]["title"] for name in ("login", "password", "host")}

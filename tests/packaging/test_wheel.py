@@ -1,7 +1,8 @@
 """The built wheel, installed as a user installs it: not editable, in a fresh venv holding only the pinned Airflow,
 providers-http and what the wheel itself requires (no emulator, no test tools, no checkout on the path).
 
-Slow (a venv with Airflow: about a minute from pip's cache), so marked ``slow``; ``make test`` runs it.
+Slow (a venv with Airflow per Python, 3.11 to 3.13: about a minute each from pip's cache), so marked ``slow``;
+``make test`` runs it.
 """
 
 from __future__ import annotations
@@ -47,12 +48,25 @@ def wheel(dist) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def user_venv(tmp_path_factory, wheel) -> tuple[Path, dict[str, str]]:
-    """A fresh venv with the wheel, Airflow and providers-http at their pins, and an Airflow home of its own."""
-    root = tmp_path_factory.mktemp("user")
+def _python(version: str) -> Path | None:
+    """This interpreter for 3.11 (the venv's), else pyenv's build of ``version``, if the machine has one."""
+    if version == f"{sys.version_info.major}.{sys.version_info.minor}":
+        return Path(sys.executable)
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    found = sorted(root.glob(f"{version}.*/bin/python{version}"))
+    return found[-1] if found else None
+
+
+@pytest.fixture(scope="module", params=["3.11", "3.12", "3.13"])
+def user_venv(request, tmp_path_factory, wheel) -> tuple[Path, dict[str, str]]:
+    """A fresh venv with the wheel, Airflow and providers-http at their pins, and an Airflow home of its own,
+    on each Python the classifiers name."""
+    python = _python(request.param)
+    if python is None:
+        pytest.skip(f"no Python {request.param} on this machine")
+    root = tmp_path_factory.mktemp(f"user-{request.param}")
     venv = root / "venv"
-    _run([sys.executable, "-m", "venv", str(venv)], cwd=root)
+    _run([str(python), "-m", "venv", str(venv)], cwd=root)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "--quiet"]
     _run([*pip, "install", "-c", str(REPO / "constraints.txt"), "apache-airflow", "apache-airflow-providers-http",
           str(wheel)], cwd=root)
@@ -109,8 +123,8 @@ def test_the_sample_dags_parse_with_the_installed_provider(user_venv, tmp_path):
 
 def test_pip_refuses_the_wheel_on_python_3_10(wheel, tmp_path):
     """python_requires says 3.11: the provider's own floors (providers-http 6.3, providers-standard 1.21) need it."""
-    python310 = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions" / "3.10.13" / "bin" / "python3.10"
-    if not python310.exists():
+    python310 = _python("3.10")
+    if python310 is None:
         pytest.skip("no Python 3.10 on this machine")
     _run([str(python310), "-m", "venv", str(tmp_path / "venv")], cwd=tmp_path)
     result = subprocess.run([str(tmp_path / "venv" / "bin" / "pip"), "install", "--no-deps", "--no-index", str(wheel)],
