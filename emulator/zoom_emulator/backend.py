@@ -61,6 +61,7 @@ _MODES = {
     "contact_group_names": CONTACT_GROUP_NAMES_MODES,
     "contact_members_key": CONTACT_MEMBERS_KEYS,
 }
+_MODE_DEFAULTS = {"im_groups": "available", "contact_group_names": "duplicates", "contact_members_key": "group_members"}
 
 # Contact Groups (zoom-contact-groups.md 3.3, 4.2, 4.7, 4.8)
 CONTACT_PAGE_SIZE, CONTACT_MAX_PAGE_SIZE = 10, 50
@@ -271,11 +272,9 @@ class ZoomBackend:
         self._app_disabled = False
         self._paid_account = True
         self._faults = FaultInjector(FaultConfig(), seed)
-        self._im_groups, self._contact_group_names, self._contact_members_key = (
-            "available",
-            "duplicates",
-            "group_members",
-        )
+        self._im_groups = _MODE_DEFAULTS["im_groups"]
+        self._contact_group_names = _MODE_DEFAULTS["contact_group_names"]
+        self._contact_members_key = _MODE_DEFAULTS["contact_members_key"]
         saved = self._load(self.state_file) if self.state_file is not None else {}
         # Explicit settings win over the state file's, which win over the defaults.
         for key, value in (
@@ -283,9 +282,7 @@ class ZoomBackend:
             ("contact_group_names", contact_group_names),
             ("contact_members_key", contact_members_key),
         ):
-            chosen = value if value is not None else saved.get(key)
-            if chosen is not None:
-                self._initial_config[key] = chosen
+            self._initial_config[key] = value if value is not None else saved.get(key, _MODE_DEFAULTS[key])
         try:
             self.update_config(self._initial_config)
         except EmulatedZoomError as exc:
@@ -372,11 +369,11 @@ class ZoomBackend:
             self._token_ttl = ttl
             self._app_disabled = changes.get("app_disabled", self._app_disabled)
             self._paid_account = changes.get("paid_account", self._paid_account)
-            modes_changed = any(key in changes for key in _MODES)
+            before = (self._im_groups, self._contact_group_names, self._contact_members_key)
             self._im_groups = changes.get("im_groups", self._im_groups)
             self._contact_group_names = changes.get("contact_group_names", self._contact_group_names)
             self._contact_members_key = changes.get("contact_members_key", self._contact_members_key)
-            if modes_changed:
+            if before != (self._im_groups, self._contact_group_names, self._contact_members_key):
                 self._save()
             if fault_config is not None:
                 self._faults = FaultInjector(fault_config, self._seed)

@@ -58,8 +58,18 @@ class EmulatorHandle:
         """The account as its users see it: group name -> sorted member emails (what a test asserts on)."""
         return {g["name"]: sorted(m["email"] for m in g.get("members", [])) for g in self.state(timeout)["groups"]}
 
+    def contact_groups(self, timeout: float = 60) -> dict[str, list[list[str]]]:
+        """Contact groups as their users see them: name -> one sorted list of member emails per group of that
+        name (names may repeat at Zoom), e.g. ``{"Cohort": [["ann@x.org"]]}`` when exactly one group has it."""
+        result: dict[str, list[list[str]]] = {}
+        for group in self.state(timeout)["contact_groups"]:
+            emails = sorted(m["email"] or m["id"] for m in group["members"])
+            result.setdefault(group["group_name"], []).append(emails)
+        return result
+
     def count(self, route: str, status: int | None = None, timeout: float = 60) -> int:
-        """Requests answered on ``route`` (e.g. ``"POST /v2/im/groups"``), with ``status`` if given."""
+        """Requests answered on ``route`` (e.g. ``"POST /v2/im/groups"``, ``"POST /v2/contacts/groups"``,
+        ``"GET /v2/users/{userId}"``), with ``status`` if given."""
         by_status = self.state(timeout)["counters"]["requests"].get(route, {})
         return sum(n for s, n in by_status.items() if status is None or str(s) == str(status))
 

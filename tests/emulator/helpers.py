@@ -66,6 +66,24 @@ class ZoomClient:
         return self.post(f"/im/groups/{group_id}/members", json={"members": [{"email": e} for e in emails]})
 
 
+def user_id(api: ZoomClient, email: str) -> str:
+    """The account user's id, looked up as a client must: ``GET /users/{email}``."""
+    response = api.get(f"/users/{email}")
+    assert response.status_code == 200, response.text
+    return response.json()["id"]
+
+
+def users(api: ZoomClient, *emails: str) -> list[dict[str, Any]]:
+    """Contact-group member entries (type 1) for these addresses."""
+    return [{"type": 1, "id": user_id(api, email)} for email in emails]
+
+
+def create_contact_group(api: ZoomClient, name: str, **fields: Any) -> dict[str, Any]:
+    response = api.post("/contacts/groups", json={"group_name": name, **fields})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
 def fetch_token(server: EmulatorServer) -> str:
     response = requests.post(
         server.token_url,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 
 from tests.emulator.helpers import FakeClock, ZoomClient, configure, emulator_state
-from zoom_emulator import EmulatorServer
+from zoom_emulator import EmulatorProcess, EmulatorServer
 
 PER_SECOND = {
     "code": 429,
@@ -99,3 +99,69 @@ def test_invalid_limit_config_is_rejected(emulator: EmulatorServer) -> None:
     assert response.status_code == 400
     assert {e["field"] for e in response.json()["errors"]} == {"light_rps", "plan"}
     assert requests.get(f"{emulator.url}/_emulator/config", timeout=10).json()["plan"] == "unlimited"
+
+
+# -- Heavy (Contact Groups' create, update, delete, add and remove; zoom-contact-groups.md 7) -----------------
+
+
+def test_heavy_plan_figures(emulator: EmulatorServer) -> None:
+    for plan, expected in (
+        ("free", [1, 1000]),
+        ("pro", [10, 30000]),
+        ("business", [40, 60000]),
+        ("unlimited", [None, None]),
+    ):
+        config = configure(emulator, plan=plan).json()
+        assert [config["heavy_rps"], config["heavy_daily"]] == expected, plan
+    config = configure(emulator, plan="business", heavy_rps=5, heavy_daily=None).json()
+    assert [config["heavy_rps"], config["heavy_daily"]] == [5, None]
+
+
+def test_contact_group_routes_use_their_documented_categories(
+    emulator: EmulatorServer, api: ZoomClient, clock: FakeClock
+) -> None:
+    configure(emulator, plan="free")  # Light 4/s, Medium 2/s, Heavy 1/s
+    created = api.post("/contacts/groups", json={"group_name": "A"})
+    assert created.status_code == 201
+    group_id = created.json()["group_id"]
+    heavy_calls = [
+        ("POST", "/contacts/groups", {"json": {"group_name": "B"}}),
+        ("PATCH", f"/contacts/groups/{group_id}", {"json": {"name": "C"}}),
+        ("DELETE", f"/contacts/groups/{group_id}", {}),
+        ("POST", f"/contacts/groups/{group_id}/members", {"json": {"group_members": []}}),
+        ("DELETE", f"/contacts/groups/{group_id}/members", {"params": {"member_ids": "x"}}),
+    ]
+    for method, path, kwargs in heavy_calls:  # the one Heavy call of this second is spent
+        limited = api.request(method, path, **kwargs)
+        assert (limited.status_code, limited.json()) == (429, PER_SECOND), (method, path)
+    # Light and Medium still have budget in the same second
+    assert api.get(f"/contacts/groups/{group_id}").status_code == 200
+    assert api.get("/users/ann@example.com").status_code == 200
+    assert [api.get("/contacts/groups").status_code for _ in range(3)] == [200, 200, 429]
+    assert api.get(f"/contacts/groups/{group_id}/members").status_code == 429  # Medium, shared budget
+    assert api.get("/users").status_code == 429  # Medium too
+    clock.advance(1)
+    assert api.patch(f"/contacts/groups/{group_id}", json={"name": "C"}).status_code == 204
+
+
+def test_heavy_daily_cap_headers(emulator: EmulatorServer, api: ZoomClient, clock: FakeClock) -> None:
+    configure(emulator, plan="pro", heavy_daily=2)
+    for name in ("A", "B"):
+        assert api.post("/contacts/groups", json={"group_name": name}).status_code == 201
+    limited = api.post("/contacts/groups", json={"group_name": "C"})
+    assert (limited.status_code, limited.json()) == (429, DAILY)
+    assert limited.headers["X-RateLimit-Category"] == "Heavy"
+    assert limited.headers["X-RateLimit-Type"] == "Daily-limit"
+    assert limited.headers["X-RateLimit-Limit"] == "2"
+    assert limited.headers["X-RateLimit-Remaining"] == "0"
+    assert limited.headers["Retry-After"] == "2026-11-21T00:00:00Z"
+    assert api.get("/contacts/groups").status_code == 200  # Medium is not capped on Pro
+    clock.advance(14 * 3600)
+    api.authenticate()
+    assert api.post("/contacts/groups", json={"group_name": "C"}).status_code == 201
+
+
+def test_cli_heavy_overrides() -> None:
+    with EmulatorProcess("--plan", "business", "--heavy-rps", "3", "--heavy-daily", "7") as zoom:
+        config = zoom.state()["config"]
+        assert (config["heavy_rps"], config["heavy_daily"], config["light_rps"]) == (3, 7, 80)

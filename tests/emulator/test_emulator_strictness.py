@@ -216,3 +216,65 @@ def test_process_and_server_surface_a_truncated_state_file(tmp_path: Path) -> No
     assert f"{state_file}: not valid JSON" in message and "Traceback" not in message
     with pytest.raises(ValueError, match=r"not valid JSON"):
         EmulatorServer(state_file=state_file)
+
+
+# -- what Swagger-driven fuzzing found in the IM routes ------------------------------------------------------
+
+
+def test_update_without_a_body_is_400_not_204(emulator: EmulatorServer, api: ZoomClient) -> None:
+    group = api.create_group("Engineering")
+    for kwargs in ({}, {"headers": {"Content-Type": "application/json"}}, {"data": b"  "}):
+        response = api.patch(f"/im/groups/{group['id']}", **kwargs)
+        assert (response.status_code, response.json()) == (
+            400,
+            {"code": 300, "message": "Request Body should be a valid JSON object."},
+        ), kwargs
+    assert api.patch(f"/im/groups/{group['id']}", json={}).status_code == 204  # a body, all fields optional
+
+
+def test_a_member_id_or_email_that_is_not_a_string_is_refused_by_name(
+    emulator: EmulatorServer, api: ZoomClient
+) -> None:
+    group_id = api.create_group("Engineering")["id"]
+    members = [
+        {"id": {}, "email": "ann@example.com"},
+        {"id": {"x": 1}},
+        {"id": 7},
+        {"email": ["bob@example.com"]},
+        "carol@example.com",
+    ]
+    response = api.post(f"/im/groups/{group_id}/members", json={"members": members})
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": 300,
+        "message": "Validation Failed.",
+        "errors": [
+            {"field": "members[0].id", "message": "members[0].id: must be a string"},
+            {"field": "members[1].id", "message": "members[1].id: must be a string"},
+            {"field": "members[2].id", "message": "members[2].id: must be a string"},
+            {"field": "members[3].email", "message": "members[3].email: must be a string"},
+            {"field": "members[4]", "message": "members[4]: must be an object with id or email"},
+        ],
+    }
+    assert emulator_state(emulator)["groups"][0]["members"] == []
+
+
+def test_lone_surrogates_in_json_are_400_not_500(emulator: EmulatorServer, api: ZoomClient, tmp_path: Path) -> None:
+    invalid = {"code": 300, "message": "Request Body should be a valid JSON object."}
+    headers = {"Content-Type": "application/json"}
+    group_id = api.create_group("Engineering")["id"]
+    for method, path, raw in [
+        ("POST", "/im/groups", b'{"name": "\\ud800"}'),
+        ("PATCH", f"/im/groups/{group_id}", b'{"name": "x\\udfff"}'),
+        ("POST", f"/im/groups/{group_id}/members", b'{"members": [{"email": "\\udc00@example.com"}]}'),
+        ("POST", "/contacts/groups", b'{"group_name": "\\ud83d"}'),
+        ("POST", "/contacts/groups", b'{"\\ud800": 1}'),
+    ]:
+        response = api.request(method, path, data=raw, headers=headers)
+        assert (response.status_code, response.json()) == (400, invalid), (method, path)
+    paired = api.post("/im/groups", data=b'{"name": "\\ud83d\\ude00"}', headers=headers)  # a real pair: fine
+    assert paired.status_code == 201 and paired.json()["name"] == "\U0001f600"
+    with EmulatorServer(state_file=tmp_path / "zoom.json") as server:  # where the 500 came from: saving the name
+        other = ZoomClient(server)
+        response = other.post("/im/groups", data=b'{"name": "\\ud800"}', headers=headers)
+        assert (response.status_code, response.json()) == (400, invalid)
