@@ -35,8 +35,12 @@ lint: install
 	$(VENV)/bin/ruff check airflow_provider_zoom emulator dags tests demo bench
 	$(VENV)/bin/mypy
 
+# The main pins; the docs and e2e tools keep their own files (constraints-docs.txt, constraints-e2e.txt).
 constraints: install
-	$(PY) -m pip freeze --exclude-editable | grep -v '^airflow-provider-zoom' > constraints.new && mv constraints.new constraints.txt
+	$(PY) -m pip freeze --exclude-editable | grep -v '^airflow-provider-zoom' \
+		| awk -F'==' 'FILENAME != "-" {skip[tolower($$1)]; next} !(tolower($$1) in skip)' \
+			constraints-docs.txt constraints-e2e.txt - \
+		> constraints.new && mv constraints.new constraints.txt
 
 # The provider's sdist and wheel in dist/ (the emulator is a distribution of its own: emulator/).
 dist: install
@@ -45,6 +49,17 @@ dist: install
 
 clean:
 	rm -rf dist build .airflow .demo .pytest_cache .hypothesis
+
+# The guides (docs/) and the API reference into site/; warnings are errors (mkdocs.yml, constraints-docs.txt).
+DOCS_INSTALLED := $(VENV)/.installed-docs
+.PHONY: docs
+$(DOCS_INSTALLED): $(INSTALLED) constraints-docs.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -c constraints-docs.txt \
+		-e ./emulator -e '.[test,docs]'
+	touch $@
+
+docs: $(DOCS_INSTALLED)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict -d site/
 
 # Benchmarks of issue 4, not part of `make test`: a table on stdout and bench/results.json (see bench/README.md).
 # The end-to-end part needs PostgreSQL's client libraries for Airflow's metadata DB.

@@ -111,7 +111,7 @@ class WaveCreateGroupsOperator(_WaveOperator):
     Returns ``{"total", "created_count", "exists_count", "failed_count", "created": [{name, group_id}],
     "exists": [...], "failed": [{name, reason}]}``; past ``xcom_detail_limit`` groups, ``created`` and
     ``exists`` move to a JSON report whose path is in ``report`` (read it with
-    ``airflow_provider_zoom.operators._wave_runner.load_report``). Invalid specs are reported in ``failed`` and the
+    ``airflow_provider_zoom.operators.waves.load_report``). Invalid specs are reported in ``failed`` and the
     valid ones still go ahead; a Zoom or network failure left after retries fails the task, and a
     retry finishes the wave (its 409s find the groups already made).
 
@@ -120,11 +120,11 @@ class WaveCreateGroupsOperator(_WaveOperator):
     :param group_type: default ``type`` for specs without one (templated).
     :param search_by_domain: default flag (templated); likewise ``search_by_account``, ``search_by_ma_account``.
     :param on_conflict: ``reuse`` or ``fail``, as in ``CreateIMGroupOperator``.
-    :param max_workers: calls in flight at once.
-    :param plan: pace to a Zoom plan's limits (``free``, ``pro``, ``business``); or ``light_rps`` /
-        ``medium_rps``. Unset: the connection's extras decide; none there, no pacing.
-    :param report_dir: where large results go (default ``$AIRFLOW_HOME/zoom_reports``; shared storage
-        when downstream tasks run on other machines).
+    :param kwargs: ``max_workers`` (calls in flight at once); ``plan`` (pace to a Zoom plan's limits:
+        ``free``, ``pro``, ``business``) or ``light_rps`` / ``medium_rps`` (unset: the connection's extras
+        decide; none there, no pacing); ``report_dir`` (where large results go, default
+        ``$AIRFLOW_HOME/zoom_reports``; shared storage when downstream tasks run on other machines);
+        ``xcom_detail_limit``; ``zoom_conn_id``; and ``BaseOperator``'s arguments.
     """
 
     template_fields: Sequence[str] = (
@@ -298,6 +298,8 @@ class WaveAddMembersOperator(_WaveOperator):
                       result["members_added"], len(groups), result["members_rejected"], len(failed))
         return self._finish(context, result, ("groups",), errors)
 
+
+__all__ = ["WaveAddMembersOperator", "WaveCreateGroupsOperator", "load_report"]
 
 _RENAMED = {"CreateIMGroupsOperator": WaveCreateGroupsOperator, "AddIMGroupsMembersOperator": WaveAddMembersOperator}
 

@@ -3,8 +3,8 @@
 The demo and every test talk to it over HTTP on loopback, so the provider is exercised exactly as it would
 be against api.zoom.us. The state and rules live in :class:`ZoomBackend`; ``app.py`` only translates HTTP.
 Run ``python -m zoom_emulator --help`` for the CLI, :class:`EmulatorProcess` to run that CLI
-as a subprocess, or :class:`EmulatorServer` in-process. Needs the ``emulator`` extra (uvicorn, starlette via
-fastapi, python-multipart) wherever the emulator itself runs.
+as a subprocess, or :class:`EmulatorServer` in-process. It is a distribution of its own, ``zoom-emulator``
+(``pip install ./emulator``: starlette, uvicorn, python-multipart, requests), apart from the provider it fakes.
 """
 
 from typing import Any
