@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 def get_provider_info() -> dict:
+    """What Airflow's ProvidersManager reads: modules, the ``zoom`` connection type and its form fields."""
     from airflow_provider_zoom import __version__
 
     return {

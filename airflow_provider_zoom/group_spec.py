@@ -117,6 +117,7 @@ def _describe(char: str) -> str:
 
 
 def validate_group_name(name: Any) -> str:
+    """The name as it will be sent (``normalize_group_name``), 1 to 128 characters; else ``InvalidGroupSpec``."""
     if not isinstance(name, str):
         raise InvalidGroupSpec("name", name, "must be a string")
     trimmed = normalize_group_name(name)
@@ -136,6 +137,7 @@ def validate_group_spec(
     search_by_account: Any = None,
     search_by_ma_account: Any = None,
 ) -> GroupSpec:
+    """A ``GroupSpec`` from raw (templated) values: the type defaults to ``normal``, flags may be strings."""
     group_type = type.strip().lower() if isinstance(type, str) else type
     if group_type in (None, ""):
         group_type = "normal"

@@ -435,9 +435,11 @@ class ZoomHook(HttpHook):
             return index.get(key)
 
     def list_im_groups(self) -> list[dict[str, Any]]:
+        """Every IM group of the account (``GET /im/groups``, all pages)."""
         return list(self._paginate("im/groups", "groups"))
 
     def get_im_group(self, group_id: str) -> dict[str, Any]:
+        """One IM group (``GET /im/groups/{groupId}``)."""
         return self.request_json("GET", f"im/groups/{group_id}")
 
     def find_im_group_by_name(self, name: str) -> dict[str, Any] | None:
@@ -445,6 +447,7 @@ class ZoomHook(HttpHook):
         return self._group_named(name, seen_after=time.monotonic())
 
     def list_im_group_members(self, group_id: str) -> list[dict[str, Any]]:
+        """Every member of an IM group, 300 per page (Zoom's largest)."""
         return list(self._paginate(f"im/groups/{group_id}/members", "members", page_size=MEMBERS_PAGE_SIZE))
 
     def add_im_group_members(self, group_id: str, members: Iterable[str | dict[str, str]]) -> int:

@@ -124,6 +124,7 @@ def hires_in_interval(hires: Iterable[Hire], start: datetime.date, end: datetime
 
 
 def hires_on(hires: Iterable[Hire], day: datetime.date) -> list[Hire]:
+    """Hires starting on ``day``."""
     _require_date("day", day)
     return hires_in_interval(hires, day, day + datetime.timedelta(days=1))
 
