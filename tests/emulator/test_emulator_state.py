@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 
 from tests.emulator.helpers import CLIENT_SECRET, ZoomClient, configure, emulator_state
@@ -190,3 +191,73 @@ def test_cli_help_documents_defaults() -> None:
     )
     for default in ("8765", "127.0.0.1", "demo-client-id", "demo-account", "unlimited", "multiple"):
         assert default in result.stdout
+
+
+def test_state_file_keeps_contact_groups_statuses_and_modes(tmp_path: Path) -> None:
+    state_file = tmp_path / "state.json"
+    with EmulatorServer(
+        state_file=state_file,
+        users=["ann@corp.example", "pat@corp.example"],
+        pending_users="pat@corp.example",
+        contact_group_names="unique",
+        contact_members_key="both",
+    ) as first:
+        api = ZoomClient(first)
+        ann = api.get("/users/ann@corp.example").json()["id"]
+        group = api.post(
+            "/contacts/groups",
+            json={
+                "group_name": "Cohort",
+                "group_privacy": 3,
+                "description": "d",
+                "group_members": [{"type": 1, "id": ann}],
+            },
+        ).json()
+        configure(first, im_groups="gone")
+        before = emulator_state(first)
+    saved = json.loads(state_file.read_text())
+    assert saved["config"] == {"im_groups": "gone", "contact_group_names": "unique", "contact_members_key": "both"}
+    assert [u["status"] for u in saved["users"]] == ["active", "pending"]
+    with EmulatorServer(state_file=state_file) as second:  # no seeds and no settings: all from the file
+        api = ZoomClient(second)
+        after = emulator_state(second)
+        assert after["contact_groups"] == before["contact_groups"] and after["users"] == before["users"]
+        assert (after["config"]["im_groups"], after["config"]["contact_group_names"]) == ("gone", "unique")
+        assert api.get(f"/contacts/groups/{group['group_id']}").json() == group
+        assert api.post("/contacts/groups", json={"group_name": "cohort"}).status_code == 409
+        page = api.get(f"/contacts/groups/{group['group_id']}/members").json()
+        assert page["members"] == page["group_members"] == [{"type": 1, "id": ann, "name": "Ann"}]
+        assert api.get("/im/groups").status_code == 410
+        assert api.get("/users/pat@corp.example").json()["status"] == "pending"
+
+
+def test_state_files_without_contact_groups_still_load_and_bad_ones_are_named(tmp_path: Path) -> None:
+    user = {"id": "u1", "email": "ann@example.com", "first_name": "Ann", "last_name": "", "type": 1}
+    group = {
+        "id": "c1",
+        "name": "C",
+        "privacy": 1,
+        "description": "",
+        "created_at": 1.0,
+        "members": [{"type": 1, "id": "u1"}],
+    }
+    state_file = tmp_path / "zoom.json"
+    state_file.write_text(json.dumps({"version": 1, "groups": [], "users": [user]}))  # an older file
+    with EmulatorServer(state_file=state_file) as server:
+        state = emulator_state(server)
+        assert state["contact_groups"] == [] and state["users"][0]["status"] == "active"
+    bad_files = [
+        ({"contact_groups": [{**group, "privacy": 5}]}, "contact_groups[0].privacy must be 1, 2 or 3"),
+        (
+            {"contact_groups": [{**group, "members": [{"type": 1, "id": "u9"}]}]},
+            "contact_groups[0].members lists 'u9', which is not among the file's users",
+        ),
+        ({"users": [{**user, "status": "asleep"}]}, "users[0].status must be one of active, pending, inactive"),
+        ({"config": {"im_groups": "retired"}}, "config.im_groups must be one of available, gone"),
+        ({"config": {"colour": "red"}}, "config has unknown key 'colour'"),
+    ]
+    for extra, problem in bad_files:
+        state_file.write_text(json.dumps({"version": 1, "groups": [], "users": [user], **extra}))
+        with pytest.raises(ValueError) as raised:
+            EmulatorServer(state_file=state_file)
+        assert str(raised.value) == f"state file {state_file}: not an emulator state file: {problem}"
