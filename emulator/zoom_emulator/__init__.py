@@ -1,4 +1,4 @@
-"""A local Zoom API emulator: Server-to-Server OAuth, IM directory groups, Zoom's rate limits and seeded faults.
+"""A local Zoom API emulator: Server-to-Server OAuth, IM directory groups, contact groups, users, rate limits, faults.
 
 The demo and every test talk to it over HTTP on loopback, so the provider is exercised exactly as it would
 be against api.zoom.us. The state and rules live in :class:`ZoomBackend`; ``app.py`` only translates HTTP.

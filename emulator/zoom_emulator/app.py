@@ -331,7 +331,7 @@ async def add_users(backend: ZoomBackend, request: Request, _: dict[str, str]) -
     body = await _json(request)
     if not isinstance(body, dict):
         body = {}
-    return Reply(200, backend.add_users(body.get("emails"), body.get("status")))
+    return Reply(200, backend.add_users(body.get("emails"), body.get("status"), body.get("missing")))
 
 
 async def invalidate_tokens(backend: ZoomBackend, _: Request, __: dict[str, str]) -> Reply:

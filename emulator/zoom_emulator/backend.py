@@ -254,8 +254,9 @@ class ZoomBackend:
         # The directory the account starts with; reset(keep_config=False) returns to it.
         self._user_domains = tuple(dict.fromkeys(normalize_domain(domain) for domain in user_domains or ()))
         self._pending = {email.casefold() for email in split_emails(pending_users)}
-        self._missing = {email.casefold() for email in split_emails(missing_users)}
-        self._initial_users = _seed_directory(users or (), self._pending, self._missing)
+        self._initial_missing = frozenset(email.casefold() for email in split_emails(missing_users))
+        self._missing = set(self._initial_missing)
+        self._initial_users = _seed_directory(users or (), self._pending, self._initial_missing)
         self._started_at = clock()
         self._groups: dict[str, Group] = {}
         self._contact_groups: dict[str, ContactGroup] = {}
@@ -434,6 +435,7 @@ class ZoomBackend:
                 self._users = {uid: user for uid, user in self._users.items() if user.source == "directory"}
             else:
                 self._users = {uid: replace(user) for uid, user in self._initial_users.items()}
+                self._missing = set(self._initial_missing)
             self._tokens.clear()
             self._page_cursors.clear()
             self._ids = random.Random(self._seed)
@@ -1012,25 +1014,46 @@ class ZoomBackend:
 
     # -- the user directory ----------------------------------------------------------------------------
 
-    def add_users(self, emails: Any, status: Any = None) -> dict[str, Any]:
+    def add_users(self, emails: Any, status: Any = None, missing: Any = None) -> dict[str, Any]:
         """``POST /_emulator/users``: make these addresses users of the account (all or nothing).
 
         ``status`` (``active``, ``pending`` or ``inactive``) is given to every one of them, new or existing
         (so a pending user can be made active, as when the hire accepts the invitation); without it new users
-        are active (or pending when ``pending_users`` names them) and existing ones keep theirs.
+        are active (or pending when ``pending_users`` names them) and existing ones keep theirs. ``missing``
+        addresses stop being users (as ``missing_users`` at start-up): they leave the directory and every group,
+        and a user domain no longer vouches for them, until ``emails`` names them again. Give ``emails``,
+        ``missing`` or both.
         """
-        if not isinstance(emails, list) or not emails:
+        problems: list[tuple[str, str]] = []
+        if missing is None and (not isinstance(emails, list) or not emails):
             raise validation_error([("emails", "is required: a non-empty list of email addresses")])
-        problems = [
-            (f"emails[{index}]", "must be a valid email address")
-            for index, email in enumerate(emails)
-            if not isinstance(email, str) or not is_email(email.strip())
-        ]
+        for key, value in (("emails", emails), ("missing", missing)):
+            if value is None:
+                continue
+            if not isinstance(value, list):
+                problems.append((key, "must be a list of email addresses"))
+                continue
+            problems += [
+                (f"{key}[{index}]", "must be a valid email address")
+                for index, email in enumerate(value)
+                if not isinstance(email, str) or not is_email(email.strip())
+            ]
         if status is not None and status not in USER_STATUSES:
             problems.append(("status", f"must be one of {', '.join(USER_STATUSES)}"))
         if problems:
             raise validation_error(problems)
         with self._lock:
+            for email in missing or ():
+                self._missing.add(email.strip().casefold())
+                gone = self._users.pop(user_id_for(email), None)
+                if gone is not None:
+                    for group in self._groups.values():
+                        group.members.pop(gone.id, None)
+                    for contact_group in self._contact_groups.values():
+                        contact_group.members.pop(gone.id, None)
+            emails = emails or []
+            for email in emails:
+                self._missing.discard(email.strip().casefold())
             users = []
             for email in emails:
                 user = self._users.get(user_id_for(email))

@@ -150,3 +150,25 @@ def test_bad_pending_or_missing_address_is_refused() -> None:
     result = run_cli("--missing-users", "nope")
     assert result.returncode == 2
     assert result.stderr.splitlines() == ["error: user 'nope' is not a valid email address"]
+
+
+def test_admin_endpoint_makes_users_missing_and_back(emulator: EmulatorServer, api: ZoomClient) -> None:
+    url = f"{emulator.url}/_emulator/users"
+    ann = api.get("/users/ann@example.com").json()["id"]
+    group_id = api.post("/contacts/groups", json={"group_name": "T", "group_members": [{"type": 1, "id": ann}]}).json()[
+        "group_id"
+    ]
+    im_group = api.create_group("Engineering")["id"]
+    api.add_emails(im_group, ["ann@example.com"])
+    assert requests.post(url, json={"missing": ["Ann@example.com"]}, timeout=10).json() == {"users": []}
+    assert api.get("/users/ann@example.com").status_code == 404  # the user domain no longer vouches for her
+    assert api.get(f"/contacts/groups/{group_id}").json()["total_members"] == 0
+    assert api.get(f"/im/groups/{im_group}").json()["total_members"] == 0
+    for body in ({"missing": "ann@example.com"}, {"missing": ["nope"]}, {"emails": [], "missing": None}):
+        assert requests.post(url, json=body, timeout=10).status_code == 400, body
+    back = requests.post(url, json={"emails": ["ann@example.com"], "status": "pending"}, timeout=10).json()
+    assert back["users"][0]["status"] == "pending"
+    assert api.get("/users/ann@example.com").json()["status"] == "pending"
+    emulator.reset(keep_config=False)
+    api.authenticate()
+    assert api.get("/users/ann@example.com").json()["status"] == "active"  # back to the start-up directory
