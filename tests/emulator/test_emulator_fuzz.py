@@ -163,7 +163,46 @@ def test_no_input_gets_a_5xx(fuzz_target: tuple[EmulatorServer, ZoomClient, dict
         assert isinstance(response.json(), dict), seen
 
 
-def test_the_fuzzed_emulator_is_still_consistent(
+FORM_ROUTES = [
+    ("POST", "/v2/im/groups"),
+    ("PATCH", "/v2/im/groups/{groupId}"),
+    ("POST", "/v2/im/groups/{groupId}/members"),
+    ("POST", "/v2/contacts/groups"),
+    ("PATCH", "/v2/contacts/groups/{groupId}"),
+]
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=st.data())
+def test_no_multipart_form_gets_a_5xx(
+    fuzz_target: tuple[EmulatorServer, ZoomClient, dict[str, str]], data: Any
+) -> None:
+    """Well-formed multipart bodies (the IM create/update's documented encoding) with odd fields and values,
+    as text parts and as file parts, including bytes that are not UTF-8."""
+    server, api, known = fuzz_target
+    method, template = data.draw(st.sampled_from(FORM_ROUTES), label="route")
+    group_id = known["contact"] if "contacts" in template else known["im"]
+    path = template.replace("{groupId}", group_id)
+    names = st.one_of(st.sampled_from(FIELD_NAMES), st.text(min_size=1, max_size=8))
+    values = st.one_of(texts.map(lambda text: text.encode("utf-8", "surrogatepass")), st.binary(max_size=32))
+    fields = data.draw(st.dictionaries(names, values, max_size=5), label="fields")
+    as_files = data.draw(st.booleans(), label="as files")
+    files = {name: (("f.txt" if as_files else None), value) for name, value in fields.items()} or {"": (None, b"")}
+    response = requests.request(
+        method, f"{server.url}{path}", files=files, headers=dict(api.session.headers), timeout=30
+    )
+    assert response.status_code < 500, (method, path, fields, response.text[:300])
+    if response.content:
+        assert isinstance(response.json(), dict)
+
+
+def test_after_fuzzing_the_account_is_still_consistent(
     fuzz_target: tuple[EmulatorServer, ZoomClient, dict[str, str]],
 ) -> None:
     server, api, _ = fuzz_target
