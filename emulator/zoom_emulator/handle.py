@@ -38,14 +38,14 @@ class EmulatorHandle:
 
     def connection_uri_json(self, **extra: str) -> str:
         """The value for ``AIRFLOW_CONN_ZOOM_DEFAULT`` (Airflow's JSON connection format); ``extra`` adds fields
-        to the connection's extra, e.g. ``token_cache_dir``."""
+        to the connection's extra, e.g. ``credential_cache_dir``."""
         return json.dumps(
             {
                 "conn_type": "zoom",
                 "host": self.api_url,
                 "login": self.client_id,
                 "password": self.client_secret,
-                "extra": {"account_id": self.account_id, "oauth_token_url": self.token_url, **extra},
+                "extra": {"account_id": self.account_id, "oauth_url": self.token_url, **extra},
             },
             separators=(",", ":"),
         )

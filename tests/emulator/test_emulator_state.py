@@ -127,7 +127,7 @@ def test_server_urls_and_connection_json() -> None:
         assert server.api_url == f"{server.url}/v2" and server.token_url == f"{server.url}/oauth/token"
         assert server.connection_uri_json() == (
             f'{{"conn_type":"zoom","host":"{server.url}/v2","login":"cid","password":"s3cret",'
-            f'"extra":{{"account_id":"acct","oauth_token_url":"{server.url}/oauth/token"}}}}'
+            f'"extra":{{"account_id":"acct","oauth_url":"{server.url}/oauth/token"}}}}'
         )
         url = server.url
     try:

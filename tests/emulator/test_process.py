@@ -54,13 +54,13 @@ def test_serves_oauth_and_groups_then_stops_cleanly(tmp_path: Path, new_session:
         assert state["config"]["light_rps"] == 4  # the CLI args reached the emulator
         emulator.reset()
         assert emulator.state()["groups"] == []
-        conn = json.loads(emulator.connection_uri_json(token_cache_dir="tokens"))
+        conn = json.loads(emulator.connection_uri_json(credential_cache_dir="tokens"))
         assert conn == {
             "conn_type": "zoom",
             "host": emulator.api_url,
             "login": "cid",
             "password": "s3cret",
-            "extra": {"account_id": "acct", "oauth_token_url": emulator.token_url, "token_cache_dir": "tokens"},
+            "extra": {"account_id": "acct", "oauth_url": emulator.token_url, "credential_cache_dir": "tokens"},
         }
         url = emulator.url
     assert emulator.proc.returncode == 0  # SIGTERM was enough: a clean exit, not a kill

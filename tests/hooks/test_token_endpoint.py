@@ -57,7 +57,7 @@ def test_a_refused_connection_to_the_token_endpoint_says_so(standin, monkeypatch
         sock.bind(("127.0.0.1", 0))
         closed = sock.getsockname()[1]
     conn = json.loads(standin.connection_json())
-    conn["extra"].pop("oauth_token_url", None)
+    conn["extra"].pop("oauth_url", None)
     conn["extra"]["oauth_url"] = f"http://127.0.0.1:{closed}/oauth/token"
     monkeypatch.setenv("AIRFLOW_CONN_ZOOM_DEFAULT", json.dumps(conn))
     with pytest.raises(ZoomTokenEndpointUnavailable) as info:
