@@ -20,8 +20,9 @@ is ``group_key`` (trimmed, NFKC, invisible characters dropped, case-folded).
   (Zoom returns no creation time; ids are opaque strings, compared as such): the same choice for anybody
   who sees the same groups. The party moves the members of every other group of the key into the winner,
   deletes those groups, adds its own members to the winner when they were not part of a create, and stops
-  only when a listing that started after its last write shows the winner alone. A creator whose group lost
-  reports ``exists`` with the winner's id; later lookups pick the winner too.
+  only when a listing that started after its last write shows the winner alone; members it added or moved
+  stay its to keep until then (re-added to a new winner if the one they went to was merged meanwhile). A
+  creator whose group lost reports ``exists`` with the winner's id; later lookups pick the winner too.
 
   Why this ends with one group holding every member: a group is deleted only by someone who saw a lower
   id, so the lowest existing group is never deleted and the set of groups is never empty once a create
@@ -317,8 +318,12 @@ class ContactGroupsAPI:
         ``emails`` as ``hooks._members.email_list`` reads it (a list, or one rendered string). Returns
         ``{"group_id", "added", "already_members", "rejected": [{"email", "reason"}], "pending"}``: ``pending``
         are people not in Zoom yet or with an invitation not accepted (not a failure; a later reconcile adds
-        them). With ``name``, a group that no longer exists (merged into the same-named winner by a racing
-        task) is replaced by that winner, and ``group_id`` names where the members went.
+        them).
+
+        A racing task may merge this group into a same-named one (see the module docstring): a group found
+        gone is replaced by the winner of its name, and after adding anyone the name is listed again until
+        the group that holds them is the name's only one. ``group_id`` in the result names where the people
+        went. ``name`` saves looking the group's name up (one ``GET /contacts/groups/{id}``).
         """
         wanted = list(dict.fromkeys(e.lower() for e in email_list(emails, "emails")))
         users = self.users.resolve_all(wanted)
@@ -326,19 +331,30 @@ class ContactGroupsAPI:
         rejected = [{"email": e, "reason": users[e].reason or "refused"} for e in wanted if users[e].state not in
                     (ACTIVE, PENDING)]
         active = [e for e in wanted if users[e].state == ACTIVE]
+        if active and name is None:
+            name = str(self.get_group(group_id).get("group_name") or "")
+        result: dict[str, Any] = {"added": [], "already_members": [], "rejected": []}
         for _ in range(MAX_CONVERGE_ROUNDS):
+            if not active:
+                break
             try:
                 result = self._add_active(group_id, active, users, only_missing=only_missing)
             except ZoomAPIError as exc:
-                if name is None or not contact_group_gone(exc):
-                    raise
-                winner = self.find_group(name)
+                winner = self.find_group(name) if name and contact_group_gone(exc) else None
                 if winner is None or winner["group_id"] == group_id:
                     raise
                 self.log.info("Contact group %s is gone (merged); adding to %r's group %s instead",
                               group_id, name, winner["group_id"])
                 group_id = winner["group_id"]
                 continue
+            if result["added"] and name:
+                owed = list(dict.fromkeys(str(users[e].id) for e in result["added"] + result["already_members"]))
+                converged = self._converge(name, group_key(name), listed_after=time.monotonic(),
+                                           owed=_member_entries(owed), owner=None, owed_to=group_id)
+                if converged.winner != group_id:
+                    self.log.info("Contact group %s was merged into %s while adding; the people were added there",
+                                  group_id, converged.winner)
+                    group_id = converged.winner
             break
         else:
             raise ContactGroupsNotConverged(name or group_id, [group_id])
@@ -539,14 +555,17 @@ class ContactGroupsAPI:
         )
 
     def _converge(
-        self, name: str, key: str, *, listed_after: float, owed: list[dict[str, Any]], owner: str | None
+        self, name: str, key: str, *, listed_after: float, owed: list[dict[str, Any]], owner: str | None,
+        owed_to: str | None = None,
     ) -> _Converged:
         """Settle ``key`` on its winner (lowest id); see the module docstring.
 
-        ``owed`` are members this call must see in the winner that were not part of a create; ``owner`` is
-        the group this call created (its create's members travel with every move of it).
+        ``owed`` are members this call must see in the winner that were not part of a create (already added
+        to ``owed_to`` before ``listed_after``); ``owner`` is the group this call created (its create's
+        members travel with every move of it).
         """
-        owed_to: str | None = None if owed else ""
+        if not owed:
+            owed_to = ""
         merged: list[str] = []
         for _ in range(MAX_CONVERGE_ROUNDS):
             groups = self._index.groups_of(key, listed_after=listed_after)
@@ -564,8 +583,11 @@ class ContactGroupsAPI:
                     self.add_members(winner, owed)
                     owed_to = winner
                 for other in groups[1:]:
-                    self._move(other["group_id"], winner)
+                    moved = self._move(other["group_id"], winner)
                     merged.append(other["group_id"])
+                    if moved:  # now this call's to keep: a move of the winner may have listed it before
+                        owed = _member_entries([*owed, *moved])
+                        owed_to = winner
             except ZoomAPIError as exc:
                 if not contact_group_gone(exc):
                     raise
@@ -575,15 +597,18 @@ class ContactGroupsAPI:
         groups = self._index.groups_of(key, listed_after=float("-inf"))
         raise ContactGroupsNotConverged(name, [g["group_id"] for g in groups])
 
-    def _move(self, source: str, target: str) -> None:
-        """Move every member of ``source`` into ``target``, then delete ``source`` (gone already: nothing to do)."""
+    def _move(self, source: str, target: str) -> list[dict[str, Any]]:
+        """Move every member of ``source`` into ``target``, then delete ``source``; return the members moved.
+
+        A source already gone was moved by another task: nothing to do.
+        """
         try:
             members = self.list_members(source)
         except ZoomAPIError as exc:
             if not contact_group_gone(exc):
                 raise
             self._index.note_deleted(source)
-            return
+            return []
         entries = [{"type": _int(m.get("type")) or MEMBER_USER, "id": str(m["id"])} for m in members if m.get("id")]
         if entries:
             self.add_members(target, entries)
@@ -595,6 +620,7 @@ class ContactGroupsAPI:
             if not contact_group_gone(exc):
                 raise
             self._index.note_deleted(source)
+        return entries
 
     def _send_create(
         self, name: str, privacy: int, description: str | None, members: list[dict[str, Any]]
