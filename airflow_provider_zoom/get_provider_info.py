@@ -78,8 +78,8 @@ _CONN_FIELDS: dict = {
     # that choice and saves null for it (tests/e2e/test_e2e_3_connection_form.py saves both empty and "pro").
     "plan": {
         "label": "Zoom plan (pacing)",
-        "description": "Pace requests to this plan's per-second limits (Light / Medium): free 4 / 2, "
-        "pro 30 / 20, business 80 / 60. Empty: no client-side pacing.",
+        "description": "Pace requests to this plan's per-second limits (Light / Medium / Heavy): free 4 / 2 / 1, "
+        "pro 30 / 20 / 10, business 80 / 60 / 40. Empty: no client-side pacing.",
         "schema": {
             "type": ["string", "null"],
             "enum": [None, "free", "pro", "business"],
@@ -95,6 +95,25 @@ _CONN_FIELDS: dict = {
         "label": "Medium requests per second",
         "description": "Explicit pace of Medium API calls (listing groups, adding members); wins over the plan's.",
         "schema": dict(_OPTIONAL_NUMBER),
+    },
+    "heavy_rps": {
+        "label": "Heavy requests per second",
+        "description": "Explicit pace of Heavy API calls (Contact Groups: create, update, delete, add and remove "
+        "members); wins over the plan's (free 1, pro 10, business 40).",
+        "schema": dict(_OPTIONAL_NUMBER),
+    },
+    # Like the plan: a choice list whose empty choice means the default.
+    "group_api": {
+        "label": "Group API",
+        "description": "im_groups: Zoom's retired IM Groups API (accounts that still serve it); contact_groups: "
+        "its successor, Contact Groups; empty or auto: IM Groups until Zoom answers 410 (code 4137), then "
+        "Contact Groups, remembered for later tasks.",
+        "schema": {
+            "type": ["string", "null"],
+            "enum": [None, "auto", "im_groups", "contact_groups"],
+            "values_display": {"null": "(auto)", "auto": "auto", "im_groups": "im_groups",
+                               "contact_groups": "contact_groups"},
+        },
     },
     "timeout": {
         "label": "Timeout (s)",

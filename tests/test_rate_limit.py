@@ -60,7 +60,31 @@ def test_plan_presets_keep_headroom():
     limits = RateLimits.for_plan("business")
     assert 0.95 * 80 <= limits.light < 80
     assert 0.95 * 60 <= limits.medium < 60
-    assert RateLimits.resolve(plan="pro", light_rps=12) == RateLimits(light=12.0, medium=RateLimits.for_plan("pro").medium)
+    assert 0.95 * 40 <= limits.heavy < 40
+    pro = RateLimits.for_plan("pro")
+    assert RateLimits.resolve(plan="pro", light_rps=12) == RateLimits(light=12.0, medium=pro.medium, heavy=pro.heavy)
     assert RateLimits.resolve() is None
     with pytest.raises(ValueError, match="unknown Zoom plan 'gold'"):
         RateLimits.for_plan("gold")
+
+
+@pytest.mark.parametrize(
+    "method, path, category",
+    [
+        ("POST", "im/groups", "light"),
+        ("GET", "im/groups", "medium"),
+        ("POST", "im/groups/g1/members", "medium"),
+        ("POST", "contacts/groups", "heavy"),
+        ("PATCH", "contacts/groups/g1", "heavy"),
+        ("DELETE", "contacts/groups/g1/members?member_ids=a,b", "heavy"),
+        ("GET", "contacts/groups", "medium"),
+        ("GET", "contacts/groups/g1/members", "medium"),
+        ("GET", "contacts/groups/g1", "light"),
+        ("GET", "users/a@example.com", "light"),
+        ("GET", "users", "medium"),
+    ],
+)
+def test_each_operation_is_paced_in_zooms_category(method, path, category):
+    from airflow_provider_zoom._transport.rate_limit import category_of
+
+    assert category_of(method, path) == category

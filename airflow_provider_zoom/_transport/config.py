@@ -48,6 +48,8 @@ EXTRAS: tuple[str, ...] = (
     "plan",
     "light_rps",
     "medium_rps",
+    "heavy_rps",
+    "group_api",
     "timeout",
     "connect_timeout",
     "read_timeout",
@@ -59,6 +61,9 @@ EXTRAS: tuple[str, ...] = (
     "verify",
 )
 CREDENTIAL_CACHE_KINDS = ("file", "process")
+#: Which Zoom API holds the groups: the retired IM Groups, its successor Contact Groups, or ``auto`` (IM Groups
+#: until Zoom answers 410 / code 4137, then Contact Groups, remembered beside the token cache).
+GROUP_APIS = ("auto", "im_groups", "contact_groups")
 _DEFAULT_POLICY = RetryPolicy()
 
 
@@ -75,6 +80,8 @@ class ZoomConnectionConfig:
     plan: str | None = None  # free | pro | business; None: no pacing unless a rate is given
     light_rps: float | None = None
     medium_rps: float | None = None
+    heavy_rps: float | None = None
+    group_api: str = "auto"  # auto | im_groups | contact_groups
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S
     read_timeout: float = DEFAULT_READ_TIMEOUT_S
     max_attempts: int = _DEFAULT_POLICY.max_attempts
@@ -97,7 +104,9 @@ class ZoomConnectionConfig:
 
     @property
     def rate_limits(self) -> RateLimits | None:
-        return RateLimits.resolve(plan=self.plan, light_rps=self.light_rps, medium_rps=self.medium_rps)
+        return RateLimits.resolve(
+            plan=self.plan, light_rps=self.light_rps, medium_rps=self.medium_rps, heavy_rps=self.heavy_rps
+        )
 
     @property
     def credentials(self) -> S2SCredentials:
@@ -189,7 +198,7 @@ class _Resolver:
         connect_timeout, read_timeout = self.timeouts()
         retry = self.retry()
         cache, cache_dir = self.credential_cache()
-        light_rps, medium_rps = (self.rate(name) for name in ("light_rps", "medium_rps"))
+        light_rps, medium_rps, heavy_rps = (self.rate(name) for name in ("light_rps", "medium_rps", "heavy_rps"))
         return ZoomConnectionConfig(
             conn_id=self.conn_id,
             api_url=self.api_url(),
@@ -200,6 +209,8 @@ class _Resolver:
             plan=self.plan(),
             light_rps=light_rps,
             medium_rps=medium_rps,
+            heavy_rps=heavy_rps,
+            group_api=self.group_api(),
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             max_attempts=retry.max_attempts,
@@ -281,6 +292,14 @@ class _Resolver:
             return None
         if not isinstance(value, str) or value.strip().lower() not in PLAN_LIMITS:
             raise self.error(where, f"must be one of {', '.join(PLAN_LIMITS)}", value)
+        return value.strip().lower()
+
+    def group_api(self) -> str:
+        value, where = self.pick("group_api")
+        if where is None:
+            return "auto"
+        if not isinstance(value, str) or value.strip().lower() not in GROUP_APIS:
+            raise self.error(where, f"must be one of {', '.join(GROUP_APIS)}", value)
         return value.strip().lower()
 
     def rate(self, name: str) -> float | None:

@@ -14,11 +14,11 @@ import threading
 import time
 from dataclasses import dataclass
 
-# Zoom's published per-second limits (Light, Medium) per plan.
+# Zoom's published per-second limits (Light, Medium, Heavy) per plan (Heavy: Contact Groups writes).
 PLAN_LIMITS: dict[str, dict[str, float]] = {
-    "free": {"light": 4, "medium": 2},
-    "pro": {"light": 30, "medium": 20},
-    "business": {"light": 80, "medium": 60},
+    "free": {"light": 4, "medium": 2, "heavy": 1},
+    "pro": {"light": 30, "medium": 20, "heavy": 10},
+    "business": {"light": 80, "medium": 60, "heavy": 40},
 }
 # Keep a little under the limit: arrival jitter on the network can push one request into the next second.
 HEADROOM = 0.98
@@ -28,9 +28,16 @@ MIN_FRACTION = 0.05
 
 
 def category_of(method: str, path: str) -> str:
-    """Zoom's rate-limit label of an IM group operation (see the Swagger's descriptions)."""
+    """Zoom's rate-limit label of an operation: IM groups (the Swagger's descriptions), Contact Groups and
+    users (the Contact Groups reference, section 2)."""
     parts = [p for p in path.split("?")[0].strip("/").split("/") if p]
     method = method.upper()
+    if parts[:2] == ["contacts", "groups"]:
+        if method != "GET":
+            return "heavy"  # create, update, delete, add and remove members
+        return "light" if len(parts) == 3 else "medium"  # get one group; the lists
+    if parts[:1] == ["users"]:
+        return "light" if len(parts) == 2 else "medium"  # get a user; list users
     if len(parts) == 2:  # /im/groups
         return "medium" if method == "GET" else "light"
     if len(parts) == 4:  # /im/groups/{id}/members
@@ -81,6 +88,7 @@ class RateLimits:
 
     light: float | None = None
     medium: float | None = None
+    heavy: float | None = None
 
     @classmethod
     def for_plan(cls, plan: str, headroom: float = HEADROOM) -> RateLimits:
@@ -88,17 +96,18 @@ class RateLimits:
             limits = PLAN_LIMITS[plan.lower()]
         except KeyError:
             raise ValueError(f"unknown Zoom plan {plan!r}; known: {', '.join(PLAN_LIMITS)}") from None
-        return cls(light=limits["light"] * headroom, medium=limits["medium"] * headroom)
+        return cls(**{category: rate * headroom for category, rate in limits.items()})
 
     @classmethod
-    def resolve(cls, plan=None, light_rps=None, medium_rps=None) -> RateLimits | None:
+    def resolve(cls, plan=None, light_rps=None, medium_rps=None, heavy_rps=None) -> RateLimits | None:
         """Explicit rates win over the plan's; nothing given means no pacing."""
         base = cls.for_plan(plan) if plan else cls()
         limits = cls(
             light=float(light_rps) if light_rps else base.light,
             medium=float(medium_rps) if medium_rps else base.medium,
+            heavy=float(heavy_rps) if heavy_rps else base.heavy,
         )
-        return limits if (limits.light or limits.medium) else None
+        return limits if (limits.light or limits.medium or limits.heavy) else None
 
 
 _PACERS: dict[tuple, Pacer] = {}

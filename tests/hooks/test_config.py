@@ -99,7 +99,8 @@ def test_a_host_without_scheme_means_https(zoom, monkeypatch, host, base_url):
         ({"host": "http://10.0.0.5/v2"}, 'field "host" (API base URL)'),
         ({"host": "api.zoom.us/v2", "schema": "http"}, 'field "host" (API base URL)'),
         ({"extra": {"oauth_url": "http://zoom.us/oauth/token"}}, 'extra "oauth_url" (OAuth token URL)'),
-        ({"extra": {"oauth_token_url": "http://zoom.us/oauth/token"}}, 'extra "oauth_token_url" (OAuth token URL)'),
+        ({"extra": {"oauth_url": None, "oauth_token_url": "http://zoom.us/oauth/token"}},
+         'extra "oauth_token_url" (OAuth token URL)'),
     ],
 )
 def test_plain_http_is_refused_except_to_loopback(zoom, monkeypatch, changes, field):
