@@ -35,6 +35,7 @@ is ``group_key`` (trimmed, NFKC, invisible characters dropped, case-folded).
 from __future__ import annotations
 
 import functools
+import inspect
 import re
 import threading
 import time
@@ -128,6 +129,8 @@ class _OutcomeUnknown(Exception):
 
 class _StopOnUnknownOutcome(list):
     """The hook's ``attempts`` list, ending its retries at the first attempt whose outcome is unknown.
+
+    Used until ``hook.request`` takes ``retry_unknown_outcome=False`` (then that is used instead).
 
     ``call_with_retries`` appends each failed attempt's exception before deciding on a retry; raising here
     (an exception the retry policy does not retry) ends the call. Failures that surely did nothing (a
@@ -631,10 +634,18 @@ class ContactGroupsAPI:
             body["description"] = description
         if members:
             body["group_members"] = members
-        # TODO(hook): hook.request(..., retry_unknown_outcome=False) once the hook offers it.
-        return self.hook.request(
-            "POST", GROUPS_PATH, json=body, attempts=_StopOnUnknownOutcome(), parse=_created_group
-        )
+        if not _takes_retry_unknown_outcome(self.hook):
+            return self.hook.request(
+                "POST", GROUPS_PATH, json=body, attempts=_StopOnUnknownOutcome(), parse=_created_group
+            )
+        try:
+            return self.hook.request(
+                "POST", GROUPS_PATH, json=body, retry_unknown_outcome=False, parse=_created_group
+            )
+        except Exception as exc:
+            if outcome_unknown(exc):
+                raise _OutcomeUnknown(exc) from exc
+            raise
 
     # -- paging ------------------------------------------------------------------------------------------
 
@@ -658,6 +669,14 @@ class ContactGroupsAPI:
                 yield from seen
                 return
             params = {"page_size": PAGE_SIZE, "next_page_token": str(token)}
+
+
+def _takes_retry_unknown_outcome(hook: Any) -> bool:
+    """Whether ``hook.request`` can itself stop retrying at an attempt whose outcome is unknown."""
+    try:
+        return "retry_unknown_outcome" in inspect.signature(hook.request).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 @functools.cache

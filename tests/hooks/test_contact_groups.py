@@ -246,3 +246,40 @@ def test_no_request_sends_more_than_zoom_allows(zoom):
     assert zoom.count(CREATE, 201) == 1 and zoom.count(ADD, 201) == 1
     assert zoom.count(CREATE, 400) == zoom.count(ADD, 400) == 0
     assert len(client.list_members(outcome.group_id)) == 75
+
+
+def test_a_wave_of_threads_shares_listings_and_creates_each_group_once(zoom):
+    from concurrent.futures import ThreadPoolExecutor
+
+    client = api()  # one object for the wave: its index and user cache are shared by the threads
+    names = [f"Wave cohort {i:02d}" for i in range(40)]
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(
+            lambda i: client.create_group_from_spec(validate_group_spec(names[i]), members=people(f"w{i}-", 2)),
+            range(len(names))))
+
+    assert {o.outcome for o in outcomes} == {"created"}
+    assert zoom.count(CREATE) == 40 and zoom.count(ADD) == 0
+    assert all(len(g) == 1 and len(g[0]) == 2 for g in contact_groups(zoom).values())
+    assert zoom.count(LIST) < 40  # the checks after each create share listings
+
+
+def test_a_hook_that_can_stop_on_unknown_outcomes_is_asked_to(zoom):
+    class HookWithFlag(ZoomHook):
+        """As the hook will be: ``retry_unknown_outcome=False`` ends the call at an attempt of unknown outcome."""
+
+        flags: list[bool] = []
+
+        def request(self, method, path, *, retry_unknown_outcome=True, **kwargs):
+            self.flags.append(retry_unknown_outcome)
+            if retry_unknown_outcome:
+                return super().request(method, path, **kwargs)
+            return ZoomHook(retry_policy=RetryPolicy(max_attempts=1)).request(method, path, **kwargs)
+
+    zoom.configure(faults={"seed": 4, "commit_then_fail": 1.0})
+    client = ContactGroupsAPI(HookWithFlag(retry_policy=QUICK))
+    outcomes = [client.create_group_from_spec(validate_group_spec(f"Flagged {i}")) for i in range(3)]
+
+    assert [o.outcome for o in outcomes] == ["created"] * 3
+    assert zoom.count(CREATE) == 3 and len(contact_groups(zoom)) == 3
+    assert HookWithFlag.flags.count(False) == 3
