@@ -66,6 +66,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ContactGroupsAPI",
     "ContactGroupsNotConverged",
+    "Ensured",
     "PRIVACY_BY_IM_TYPE",
     "contact_group_gone",
     "is_im_groups_gone",
@@ -143,6 +144,16 @@ class _StopOnUnknownOutcome(list):
             raise _OutcomeUnknown(exc)
 
 
+@dataclass(frozen=True)
+class Ensured:
+    """What ``ensure_group`` settled on: the name's one group and how this call got there."""
+
+    group_id: str
+    created: bool  # this call's create is the name's group
+    sent_create: bool  # this call created a group (merged into the winner when ``created`` is false)
+    merged: list[str] = field(default_factory=list)  # groups of the name merged into the winner meanwhile
+
+
 @dataclass
 class _Converged:
     winner: str
@@ -160,6 +171,7 @@ class _GroupIndex:
     def __init__(self, list_groups: Callable[[], list[dict[str, Any]]]):
         self._list_groups = list_groups
         self._by_key: dict[str, dict[str, dict[str, Any]]] = {}
+        self._names: dict[str, str] = {}  # every group id ever seen -> its name (deleted ones too)
         self._listed_at = float("-inf")
         self._listing = False
         self._cond = threading.Condition()
@@ -188,11 +200,18 @@ class _GroupIndex:
                 by_key.setdefault(group_key(str(group.get("group_name") or "")), {})[group_id] = group
         with self._cond:
             self._by_key, self._listed_at, self._listing = by_key, started, False
+            for groups_of_key in by_key.values():
+                self._names.update({i: str(g.get("group_name") or "") for i, g in groups_of_key.items()})
             self._cond.notify_all()
             return _by_id(by_key.get(key, {}))
 
+    def name_of(self, group_id: str) -> str | None:
+        with self._cond:
+            return self._names.get(group_id)
+
     def note_created(self, group: dict[str, Any]) -> None:
         with self._cond:
+            self._names[group["group_id"]] = str(group.get("group_name") or "")
             self._by_key.setdefault(group_key(str(group.get("group_name") or "")), {})[group["group_id"]] = group
 
     def note_deleted(self, group_id: str) -> None:
@@ -248,6 +267,7 @@ class ContactGroupsAPI:
             reply = self._send_create(name, privacy, description, first)
         except _OutcomeUnknown as unknown:
             raise unknown.error from None
+        self._index.note_created({"group_name": name, **reply})
         if rest:
             self.add_members(reply["group_id"], rest)
         return reply
@@ -326,7 +346,8 @@ class ContactGroupsAPI:
         A racing task may merge this group into a same-named one (see the module docstring): a group found
         gone is replaced by the winner of its name, and after adding anyone the name is listed again until
         the group that holds them is the name's only one. ``group_id`` in the result names where the people
-        went. ``name`` saves looking the group's name up (one ``GET /contacts/groups/{id}``).
+        went. ``name`` saves looking the group's name up (one ``GET /contacts/groups/{id}`` unless this object
+        has seen the group) and finds the winner even when the group is gone before this call.
         """
         wanted = list(dict.fromkeys(e.lower() for e in email_list(emails, "emails")))
         users = self.users.resolve_all(wanted)
@@ -335,7 +356,7 @@ class ContactGroupsAPI:
                     (ACTIVE, PENDING)]
         active = [e for e in wanted if users[e].state == ACTIVE]
         if active and name is None:
-            name = str(self.get_group(group_id).get("group_name") or "")
+            name = self._index.name_of(group_id) or str(self.get_group(group_id).get("group_name") or "")
         result: dict[str, Any] = {"added": [], "already_members": [], "rejected": []}
         for _ in range(MAX_CONVERGE_ROUNDS):
             if not active:
@@ -453,8 +474,8 @@ class ContactGroupsAPI:
         privacy: int = PRIVACY_BY_IM_TYPE["normal"],
         description: str | None = None,
         member_ids: Iterable[str | dict[str, Any]] = (),
-    ) -> tuple[str, bool, list[str]]:
-        """The one group of ``name``: ``(group_id, created_by_this_call, merged_group_ids)``.
+    ) -> Ensured:
+        """The one group of ``name`` (``Ensured``: its id, whether this call created it, what was merged).
 
         Members are sent in the create (the first 50 users) and the rest added to the winner; members are
         not added to a group that already existed (the caller adds them, e.g. ``add_members_by_email``).
@@ -465,7 +486,7 @@ class ContactGroupsAPI:
         existing = self._index.groups_of(key, listed_after=time.monotonic() - INDEX_MAX_AGE_S)
         if existing:
             converged = self._converge(name, key, listed_after=float("-inf"), owed=[], owner=None)
-            return converged.winner, False, converged.merged
+            return Ensured(converged.winner, created=False, sent_create=False, merged=converged.merged)
         first, rest = _first_batch(entries)
         last_error: BaseException | None = None
         for _ in range(MAX_CREATE_ROUNDS):
@@ -482,12 +503,13 @@ class ContactGroupsAPI:
                     # It went through (or a racing task's did): it is this call's group; owe every member.
                     converged = self._converge(name, key, listed_after=seen, owed=entries, owner=None)
                     self.log.info("Contact group %r was created by an attempt whose reply was lost", name)
-                    return converged.winner, True, converged.merged
+                    return Ensured(converged.winner, created=True, sent_create=True, merged=converged.merged)
                 continue
             own = reply["group_id"]
             self._index.note_created({"group_name": name, **reply, "group_id": own})
             converged = self._converge(name, key, listed_after=time.monotonic(), owed=rest, owner=own)
-            return converged.winner, converged.winner == own, converged.merged
+            return Ensured(converged.winner, created=converged.winner == own, sent_create=True,
+                           merged=converged.merged)
         assert last_error is not None
         raise last_error
 
@@ -517,21 +539,20 @@ class ContactGroupsAPI:
                                    f"{', '.join(PRIVACY_BY_IM_TYPE)}")
         outcome_type = _contact_group_outcome_type()
         if self._index.groups_of(group_key(spec.name), listed_after=time.monotonic() - INDEX_MAX_AGE_S):
-            group_id, _, _ = self.ensure_group(spec.name, privacy=privacy, description=description)
-            return self._exists(spec, on_conflict, group_id, outcome_type)
+            found = self.ensure_group(spec.name, privacy=privacy, description=description)
+            return self._exists(spec, on_conflict, found.group_id, outcome_type)
         wanted = list(dict.fromkeys(e.lower() for e in email_list(members, "members")))
         users = self.users.resolve_all(wanted)
         active = [e for e in wanted if users[e].state == ACTIVE]
         ids = list(dict.fromkeys(str(users[e].id) for e in active))
-        group_id, created, merged = self.ensure_group(
-            spec.name, privacy=privacy, description=description, member_ids=ids
-        )
+        ensured = self.ensure_group(spec.name, privacy=privacy, description=description, member_ids=ids)
+        group_id = ensured.group_id
         pending = [e for e in wanted if users[e].state == PENDING]
         rejected = [{"email": e, "reason": users[e].reason or "refused"} for e in wanted
                     if users[e].state not in (ACTIVE, PENDING)]
-        if not created and not merged:
+        if not ensured.sent_create:
             return self._exists(spec, on_conflict, group_id, outcome_type)
-        if not created:
+        if not ensured.created:
             self.log.info("Contact group %r: a racing task's group %s won; this task's members were moved there",
                           spec.name, group_id)
             if on_conflict == "fail":

@@ -199,8 +199,10 @@ def test_add_to_a_merged_group_goes_to_the_winner_when_the_name_is_given(zoom):
 
     result = api().add_members_by_email(loser, ["ann@example.com"], name="Cohort merged")
     assert result["group_id"] == winner and result["added"] == ["ann@example.com"]
+    assert client.add_members_by_email(loser, ["bob@example.com"])["group_id"] == winner  # it saw the group's name
     with pytest.raises(ZoomAPIError):
-        api().add_members_by_email(loser, ["ann@example.com"])
+        api().add_members_by_email(loser, ["ann@example.com"])  # a stranger to the id, given no name
+    assert contact_groups(zoom) == {"Cohort merged": [["ann@example.com", "bob@example.com"]]}
 
 
 def test_lost_create_replies_are_looked_up_not_resent(zoom):
