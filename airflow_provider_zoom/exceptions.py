@@ -151,6 +151,20 @@ class ZoomReplyError(ZoomAPIError):
         self.args = (f"Zoom API {method} {path} answered HTTP {status_code} with {problem}",)
 
 
+class ZoomIMGroupsGoneError(ZoomAPIError):
+    """Zoom answered 410, code 4137: this account has no IM Groups API, and the connection insists on it."""
+
+    permanent = True
+
+    def __init__(self, method: str, path: str, message: str | None, conn_id: str):
+        super().__init__(method, path, 410, 4137, message)
+        self.args = (
+            f"{self.args[0]}. Zoom has retired the IM Groups API for this account; its successor is Contact "
+            f'Groups. Set the extra "group_api" of the Zoom connection {conn_id!r} to "contact_groups" (or '
+            '"auto", which switches on this answer by itself).',
+        )
+
+
 class ZoomGroupExistsError(ZoomError):
     """A group of that name exists and the caller asked for ``on_conflict="fail"``."""
 

@@ -158,8 +158,8 @@ def _add_members(outcome: dict, emails: list[str], *, expected: str, only_missin
     if outcome["outcome"] != expected:
         raise AirflowSkipException(f"group {outcome['name']!r} was {outcome['outcome']}, not {expected}")
     with fail_fast_on_permanent_errors():
-        result = ZoomHook(zoom_conn_id=ZOOM_CONN_ID).add_members_by_email(
-            outcome["group_id"], emails, only_missing=only_missing
+        result = ZoomHook(zoom_conn_id=ZOOM_CONN_ID).add_members(
+            outcome["group_id"], emails, only_missing=only_missing, name=outcome["name"]
         )
     return {"name": outcome["name"], "outcome": outcome["outcome"], **result}
 

@@ -131,8 +131,9 @@ def zoom_onboarding_wave():
             "members_added": sum(a["members_added"] for a in added if a),
             "rejected": ti.xcom_pull(task_ids="plan_wave", key="rejected_rows"),
         }
-        if any(a and "members_rejected" in a for a in added):
-            summary["members_rejected"] = sum(a.get("members_rejected", 0) for a in added if a)
+        for count in ("members_rejected", "members_pending"):
+            if any(a and count in a for a in added):
+                summary[count] = sum(a.get(count, 0) for a in added if a)
         if not result or None in added:
             summary["failed"] = max(summary["failed"], 1)  # a Zoom step failed before it could count
         ti.xcom_push(key="summary", value=summary)

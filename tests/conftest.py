@@ -90,10 +90,11 @@ class Zoom:
 @pytest.fixture(autouse=True)
 def fresh_process_state():
     """Every test starts without another's tokens or pacers: the provider shares both across hooks of a process."""
-    from airflow_provider_zoom._transport import rate_limit, token_cache
+    from airflow_provider_zoom._transport import group_api_memory, rate_limit, token_cache
 
     def clear() -> None:
         token_cache.PROCESS_TOKENS.clear()
+        group_api_memory.forget_all()
         with token_cache._FILE_CACHES_GUARD:
             token_cache._FILE_CACHES.clear()
         with rate_limit._PACERS_GUARD:

@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -16,6 +16,7 @@ from airflow.providers.http.hooks.http import HttpHook
 from requests_toolbelt.adapters.socket_options import TCPKeepAliveAdapter
 
 from airflow_provider_zoom._defaults import DEFAULT_API_URL, DEFAULT_CONN_ID, ON_CONFLICT_CHOICES
+from airflow_provider_zoom._transport import group_api_memory
 from airflow_provider_zoom._transport.config import ZoomConnectionConfig
 from airflow_provider_zoom._transport.http_session import EnvironmentOnceSession
 from airflow_provider_zoom._transport.oauth import S2SCredentials, ZoomBearerAuth
@@ -33,12 +34,17 @@ from airflow_provider_zoom.exceptions import (
     ZoomAPIError,
     ZoomConfigError,
     ZoomGroupExistsError,
+    ZoomIMGroupsGoneError,
     ZoomInvalidInput,
     ZoomRateLimitError,
     ZoomReplyError,
 )
 from airflow_provider_zoom.group_spec import GroupSpec, group_key
+from airflow_provider_zoom.hooks._contact_groups import is_im_groups_gone
 from airflow_provider_zoom.hooks._members import email_list, rejected_members
+
+if TYPE_CHECKING:
+    from airflow_provider_zoom.hooks._contact_groups import ContactGroupsAPI
 
 __all__ = ["GroupOutcome", "RetryPolicy", "ZoomConnectionConfig", "ZoomHook"]
 
@@ -553,13 +559,89 @@ class ZoomHook(HttpHook):
                 return
             params = {**params, "next_page_token": str(token)}
 
-    def test_connection(self) -> tuple[bool, str]:
-        """Fetch a token and list IM groups: proves credentials, account and scope in one go."""
+    # -- either group API ------------------------------------------------------------------------
+    # What the operators and DAGs call: IM Groups or Contact Groups, as the connection's ``group_api`` says.
+
+    @functools.cached_property
+    def contact_groups(self) -> ContactGroupsAPI:
+        """The Contact Groups operations over this hook (one user cache and group index per hook)."""
+        from airflow_provider_zoom.hooks._contact_groups import ContactGroupsAPI
+
+        return ContactGroupsAPI(self)
+
+    @property
+    def group_api(self) -> str:
+        """``im_groups`` or ``contact_groups``: the setting, or with ``auto`` what this account answered before."""
+        setting = self.config.group_api
+        if setting != "auto":
+            return setting
+        return group_api_memory.recall(self.credentials, self.config.credential_cache_dir) or "im_groups"
+
+    def create_group(
+        self, spec: GroupSpec, *, on_conflict: str = "reuse", description: str | None = None, members: Any = ()
+    ) -> GroupOutcome:
+        """Create the spec's group on the connection's group API; ``created`` or ``exists``, always with an id.
+
+        On Contact Groups the IM type maps to a privacy (normal 2, shared 1, restricted 3), ``description`` is
+        sent, and ``members`` (emails) go out in the create call where they fit.
+        """
+        return self._on_group_api(
+            lambda: self.create_im_group(spec, on_conflict=on_conflict),
+            lambda: self.contact_groups.create_group_from_spec(
+                spec, on_conflict=on_conflict, description=description, members=members
+            ),
+        )
+
+    def add_members(
+        self, group_id: str, emails: Any, *, only_missing: bool = False, name: str | None = None
+    ) -> dict[str, Any]:
+        """Add people by email on the connection's group API: ``{"group_id", "added", "already_members",
+        "rejected", "pending"}``; ``pending`` (Contact Groups) are people not in Zoom yet or not active yet."""
+        return self._on_group_api(
+            lambda: {**self.add_members_by_email(group_id, emails, only_missing=only_missing), "pending": []},
+            lambda: self.contact_groups.add_members_by_email(group_id, emails, only_missing=only_missing, name=name),
+        )
+
+    def list_groups(self) -> list[dict[str, Any]]:
+        """The account's groups on the connection's group API (IM groups or contact groups, as Zoom lists them)."""
+        return self._on_group_api(self.list_im_groups, self.contact_groups.list_groups)
+
+    def _on_group_api(self, im_call: Callable[[], Any], contact_call: Callable[[], Any]) -> Any:
+        if self.group_api == "contact_groups":
+            return contact_call()
         try:
-            groups = self.list_im_groups()
+            return im_call()
+        except ZoomAPIError as exc:
+            if not is_im_groups_gone(exc):
+                raise
+            if self.config.group_api == "im_groups":
+                raise ZoomIMGroupsGoneError(exc.method, exc.path, exc.zoom_message, self.zoom_conn_id) from None
+            self._switch_to_contact_groups()
+        return contact_call()
+
+    def _switch_to_contact_groups(self) -> None:
+        with _SWITCH_LOCK:
+            if group_api_memory.recall(self.credentials, self.config.credential_cache_dir) == "contact_groups":
+                return
+            group_api_memory.remember(self.credentials, self.config.credential_cache_dir, "contact_groups")
+        self.log.warning(
+            "Zoom answered 410 (code 4137): the IM Groups API is retired for account %r. Switching connection %r "
+            "to Contact Groups, remembered for later tasks. To skip this probe, set the connection's extra "
+            'group_api to "contact_groups".',
+            self.credentials.account_id, self.zoom_conn_id,
+        )
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Fetch a token and list the groups: proves credentials, account and scope in one go."""
+        try:
+            groups = self.list_groups()
         except Exception as exc:  # noqa: BLE001 - the UI shows the message; it never carries the secret
             return False, str(exc)
-        return True, f"Connected to Zoom account {self.credentials.account_id!r}: {len(groups)} IM groups visible"
+        kind = "contact groups" if self.group_api == "contact_groups" else "IM groups"
+        return True, f"Connected to Zoom account {self.credentials.account_id!r}: {len(groups)} {kind} visible"
+
+
+_SWITCH_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)

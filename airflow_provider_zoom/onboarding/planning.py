@@ -37,7 +37,7 @@ DEFAULT_MAX_REJECTED_SHARE = 0.5
 # Rows logged one by one; the rest is one line pointing at the quarantine report.
 LOGGED_ROWS = 20
 PLAN_FAILED_MESSAGE = "the plan step failed; nothing was sent to Zoom: see the plan_cohorts task log"
-SUMMARY_FIELDS = ("created", "exists", "failed", "members_added", "rejected", "members_rejected")
+SUMMARY_FIELDS = ("created", "exists", "failed", "members_added", "rejected", "members_rejected", "members_pending")
 
 
 def default_quarantine_dir() -> Path:
@@ -264,6 +264,8 @@ def summarize_run(
         summary["rejected"] = rejected_rows
     if any("rejected" in r for r in finished):
         summary["members_rejected"] = sum(len(r.get("rejected") or []) for r in finished)
+    if any("pending" in r for r in finished):
+        summary["members_pending"] = sum(len(r.get("pending") or []) for r in finished)
     return summary
 
 

@@ -18,10 +18,12 @@ if TYPE_CHECKING:
 
 class CreateIMGroupOperator(BaseOperator):
     """
-    Create a Zoom IM directory group (``POST /v2/im/groups``, multipart form as in Zoom's docs).
+    Create a Zoom group: an IM directory group (``POST /v2/im/groups``, multipart form as in Zoom's docs),
+    or a contact group on accounts where Zoom retired IM groups (the connection's ``group_api``).
 
     Returns ``{"status_code": 201|409, "outcome": "created"|"exists", "group_id", "name"}`` as XCom so
-    that downstream tasks can branch on whether the group is new.
+    that downstream tasks can branch on whether the group is new; a contact group found by name is
+    ``exists`` (409) too.
 
     :param name: group name, 1-128 characters after trimming (templated).
     :param group_type: ``normal``, ``shared`` or ``restricted`` (templated).
@@ -29,6 +31,9 @@ class CreateIMGroupOperator(BaseOperator):
     :param search_by_account: members can search others of the account (templated).
     :param search_by_ma_account: members can search the master account and sub accounts (templated).
         Flags left as ``None`` are not sent, so Zoom keeps its default.
+        Contact Groups have no such flags: one set explicitly is logged as ignored there.
+    :param description: the contact group's description (templated; Contact Groups only, IM groups have
+        none). Default: ``"Onboarding cohort "`` and the name without a leading ``"Onboarding "``.
     :param on_conflict: ``reuse`` (default) reports an existing group of that name with its id;
         ``fail`` fails the task instead.
     :param zoom_conn_id: connection of type ``zoom``.
@@ -40,6 +45,7 @@ class CreateIMGroupOperator(BaseOperator):
         "search_by_domain",
         "search_by_account",
         "search_by_ma_account",
+        "description",
     )
     ui_color = "#2D8CFF"
 
@@ -51,6 +57,7 @@ class CreateIMGroupOperator(BaseOperator):
         search_by_domain: bool | str | None = None,
         search_by_account: bool | str | None = None,
         search_by_ma_account: bool | str | None = None,
+        description: str | None = None,
         on_conflict: str = "reuse",
         zoom_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
@@ -63,6 +70,7 @@ class CreateIMGroupOperator(BaseOperator):
         self.search_by_domain = search_by_domain
         self.search_by_account = search_by_account
         self.search_by_ma_account = search_by_ma_account
+        self.description = description
         self.on_conflict = on_conflict
         self.zoom_conn_id = zoom_conn_id
 
@@ -79,24 +87,35 @@ class CreateIMGroupOperator(BaseOperator):
         hook = ZoomHook(zoom_conn_id=self.zoom_conn_id)
         with fail_fast_on_permanent_errors():
             hook.check_config()
-            outcome = hook.create_im_group(spec, on_conflict=self.on_conflict)
+            outcome = hook.create_group(
+                spec, on_conflict=self.on_conflict, description=self.description or default_description(spec.name)
+            )
+        kind = "Contact group" if hook.group_api == "contact_groups" else "IM group"
         if outcome.outcome == "exists":
-            self.log.info("IM group %r already exists (HTTP 409), id %s", spec.name, outcome.group_id)
+            self.log.info("%s %r already exists (HTTP 409), id %s", kind, spec.name, outcome.group_id)
         else:
-            self.log.info("Created IM group %r (HTTP 201), id %s", spec.name, outcome.group_id)
+            self.log.info("Created %s %r (HTTP 201), id %s", kind.lower(), spec.name, outcome.group_id)
         return outcome.to_dict()
+
+
+def default_description(name: str) -> str:
+    """``Onboarding cohort 2026-W48 Engineering`` for the group ``Onboarding 2026-W48 Engineering``."""
+    rest = name[len("Onboarding "):] if name.startswith("Onboarding ") else name
+    return f"Onboarding cohort {rest}"
 
 
 class AddIMGroupMembersOperator(BaseOperator):
     """
-    Add people to an IM group by email, 10 per call as Zoom allows.
+    Add people to a group by email: an IM group 10 per call, a contact group 50 per call (members are
+    Zoom user IDs there, looked up by email), as the connection's ``group_api`` says.
 
     With ``only_missing=True`` the group's members are listed first and only the others are sent:
     the reconcile step of a re-run, which reports exactly who was added.
 
-    Returns ``{"group_id", "added", "already_members", "rejected": [{"email", "reason"}]}``: people Zoom
-    refuses (not a user of the account, a malformed address) are reported in ``rejected`` and the
-    others of their batch are still added.
+    Returns ``{"group_id", "added", "already_members", "rejected": [{"email", "reason"}], "pending"}``:
+    people Zoom refuses (not a user of the account, a malformed address) are reported in ``rejected`` and
+    the others of their batch are still added; on Contact Groups, people not in Zoom yet or whose
+    invitation is pending are ``pending`` (a later reconcile adds them).
 
     :param group_id: Zoom IM group id (templated).
     :param emails: emails to add (templated): a list, or one string holding one address, a comma /
@@ -130,9 +149,9 @@ class AddIMGroupMembersOperator(BaseOperator):
         hook = ZoomHook(zoom_conn_id=self.zoom_conn_id)
         with fail_fast_on_permanent_errors():
             hook.check_config()
-            result = hook.add_members_by_email(self.group_id, self.emails, only_missing=self.only_missing)
+            result = hook.add_members(self.group_id, self.emails, only_missing=self.only_missing)
         self.log.info(
-            "IM group %s: %d added, %d already members, %d refused by Zoom", self.group_id, len(result["added"]),
-            len(result["already_members"]), len(result["rejected"]),
+            "Group %s: %d added, %d already members, %d refused by Zoom, %d pending", result["group_id"],
+            len(result["added"]), len(result["already_members"]), len(result["rejected"]), len(result["pending"]),
         )
         return result

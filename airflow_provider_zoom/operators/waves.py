@@ -21,6 +21,7 @@ from airflow_provider_zoom.exceptions import fail_fast_on_permanent_errors
 from airflow_provider_zoom.group_spec import GroupSpec, InvalidGroupSpec, group_key, validate_group_spec
 from airflow_provider_zoom.hooks._members import email_list, union_emails
 from airflow_provider_zoom.operators._wave_runner import describe_error, load_report, run_wave, write_report
+from airflow_provider_zoom.operators.im_groups import default_description
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -179,9 +180,11 @@ class WaveCreateGroupsOperator(_WaveOperator):
         hook = self._hook()
         results = run_wave(
             specs,
-            lambda spec: hook.create_im_group(spec, on_conflict=self.on_conflict),
+            lambda spec: hook.create_group(
+                spec, on_conflict=self.on_conflict, description=default_description(spec.name)
+            ),
             max_workers=self.max_workers,
-            label="IM groups",
+            label="groups",
             log=self.log,
         )
         created: list[dict[str, Any]] = []
@@ -215,10 +218,12 @@ class WaveAddMembersOperator(_WaveOperator):
     """
     Add members to many IM groups in one task: 10 per call, paced by Zoom's Medium limit.
 
-    Returns ``{"groups_count", "members_added", "members_rejected", "failed_count", "groups": [{"name",
-    "group_id", "added", "rejected": [{"email", "reason"}]}], "failed"}``. People Zoom refuses (not a user
-    of the account, a malformed address) are dropped from their batch, the others still added, and
-    reported per group in ``rejected`` and in total in ``members_rejected``; they do not fail the task.
+    Returns ``{"groups_count", "members_added", "members_rejected", "members_pending", "failed_count",
+    "groups": [{"name", "group_id", "added", "rejected": [{"email", "reason"}], "pending"}], "failed"}``.
+    People Zoom refuses (not a user of the account, a malformed address) are dropped from their batch, the
+    others still added, and reported per group in ``rejected`` and in total in ``members_rejected``; on
+    Contact Groups, people not in Zoom yet or not active yet are ``pending`` (``members_pending``). Neither
+    fails the task.
 
     :param groups: ``[{"group_id", "emails", "name"?}]`` (templated), or a result of
         ``WaveCreateGroupsOperator`` together with ``members_by_name``.
@@ -270,9 +275,9 @@ class WaveAddMembersOperator(_WaveOperator):
         hook = self._hook()
         results = run_wave(
             assignments,
-            lambda a: hook.add_members_by_email(a["group_id"], a["emails"], only_missing=self.only_missing),
+            lambda a: hook.add_members(a["group_id"], a["emails"], only_missing=self.only_missing, name=a.get("name")),
             max_workers=self.max_workers,
-            label="IM group members",
+            label="group members",
             log=self.log,
         )
         groups: list[dict[str, Any]] = []
@@ -284,12 +289,15 @@ class WaveAddMembersOperator(_WaveOperator):
                 errors.append(error or RuntimeError("no outcome"))
                 failed.append({"name": name, "reason": describe_error(errors[-1])})
             else:
-                groups.append({"name": name, "group_id": assignment["group_id"], "added": outcome["added"],
-                               "rejected": outcome.get("rejected", [])})
+                # A racing task may have merged the contact group into a same-named one: Zoom's answer says where.
+                group_id = outcome.get("group_id") or assignment["group_id"]
+                groups.append({"name": name, "group_id": group_id, "added": outcome["added"],
+                               "rejected": outcome.get("rejected", []), "pending": outcome.get("pending", [])})
         result = {
             "groups_count": len(assignments),
             "members_added": sum(len(g["added"]) for g in groups),
             "members_rejected": sum(len(g["rejected"]) for g in groups),
+            "members_pending": sum(len(g["pending"]) for g in groups),
             "failed_count": len(failed),
             "groups": groups,
             "failed": failed,

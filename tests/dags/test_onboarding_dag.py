@@ -63,10 +63,10 @@ def test_onboarding_waves_create_reconcile_and_rerun_idempotently(zoom, onboardi
 
     assert zoom.groups() == EXPECTED_GROUPS
     assert summaries == {
-        "2026-11-23": {**COUNTS, "created": 2, "members_added": 3, "members_rejected": 0},
+        "2026-11-23": {**COUNTS, "created": 2, "members_added": 3, "members_rejected": 0, "members_pending": 0},
         "2026-11-24": COUNTS,
-        "2026-11-25": {**COUNTS, "exists": 1, "members_added": 1, "members_rejected": 0},
-        "2026-11-30": {**COUNTS, "created": 1, "members_added": 1, "members_rejected": 0},
+        "2026-11-25": {**COUNTS, "exists": 1, "members_added": 1, "members_rejected": 0, "members_pending": 0},
+        "2026-11-30": {**COUNTS, "created": 1, "members_added": 1, "members_rejected": 0, "members_pending": 0},
     }
     # Monday's cohort took the 201 path, Wednesday's the 409 path: the other path was skipped.
     monday = task_states(runs["2026-11-23"])
