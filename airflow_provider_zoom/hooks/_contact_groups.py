@@ -822,3 +822,10 @@ def _int(value: Any) -> int | None:
     except (TypeError, ValueError):
         return None
 
+
+
+def __getattr__(name: str) -> Any:
+    """``ContactGroupOutcome`` is built on first use (it subclasses the hook's ``GroupOutcome``); unpickling too."""
+    if name == "ContactGroupOutcome":
+        return _contact_group_outcome_type()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
