@@ -48,7 +48,7 @@ class InvalidGroupSpec(ZoomError, ValueError):
         self.field = field
         self.value = value
         self.reason = reason
-        super().__init__(f"Invalid IM group field {field!r} = {value!r}: {reason}")
+        super().__init__(f"Invalid group field {field!r} = {value!r}: {reason}")
 
 
 class HRExtractError(ZoomError, ValueError):
@@ -173,7 +173,7 @@ class ZoomGroupExistsError(ZoomError):
     def __init__(self, name: str, group_id: str | None):
         self.name = name
         self.group_id = group_id
-        super().__init__(f"IM group {name!r} already exists (id {group_id}) and on_conflict='fail'")
+        super().__init__(f"Group {name!r} already exists (id {group_id}) and on_conflict='fail'")
 
 
 class ZoomRateLimitError(ZoomAPIError):

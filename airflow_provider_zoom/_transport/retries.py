@@ -217,8 +217,13 @@ def call_with_retries(
     attempts: list | None = None,
     log=None,
     timeout: tuple[float, float] | None = None,
+    retry_unknown_outcome: bool = True,
 ) -> T:
-    """Run ``fn`` under ``policy``; ``attempts`` receives every exception a failed attempt raised."""
+    """Run ``fn`` under ``policy``; ``attempts`` receives every exception a failed attempt raised.
+
+    ``retry_unknown_outcome=False`` stops at a failure after which Zoom may have carried the request out
+    (``outcome_unknown``): for a create that Zoom does not deduplicate, the caller looks before re-sending.
+    """
     backoff = tenacity.wait_random_exponential(multiplier=policy.backoff_base_s, max=policy.backoff_max_s)
     started = time.monotonic()
 
@@ -254,7 +259,9 @@ def call_with_retries(
             )
 
     retrying = tenacity.Retrying(
-        retry=tenacity.retry_if_exception(_retryable),
+        retry=tenacity.retry_if_exception(
+            lambda exc: _retryable(exc) and (retry_unknown_outcome or not outcome_unknown(exc))
+        ),
         stop=tenacity.stop_after_attempt(policy.max_attempts) | tenacity.stop_before_delay(policy.max_retry_seconds),
         wait=wait,
         before_sleep=before_sleep,

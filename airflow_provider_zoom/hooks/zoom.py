@@ -168,6 +168,7 @@ class ZoomHook(HttpHook):
         }
         self._group_index: tuple[dict[str, dict[str, Any]], float] = ({}, float("-inf"))
         self._group_index_lock = threading.Lock()
+        self._contact_groups: ContactGroupsAPI | None = None
 
     # -- settings ---------------------------------------------------------------------------------
     # Resolved once, each value checked: a wrong one raises ``ZoomConfigError`` naming the field, a
@@ -335,12 +336,15 @@ class ZoomHook(HttpHook):
         *,
         attempts: list | None = None,
         parse: Callable[[str, str, requests.Response], Any] | None = None,
+        retry_unknown_outcome: bool = True,
         **kwargs: Any,
     ) -> Any:
         """Send one API call with the retry policy; raise ``ZoomAPIError`` on a non-2xx reply.
 
         :param attempts: receives one entry per failed attempt, so a caller can tell whether an
             earlier attempt may have been carried out by Zoom.
+        :param retry_unknown_outcome: ``False``: no new attempt after a failure that Zoom may have carried
+            out (timeout, 5xx, dropped connection); the error is raised for the caller to look first.
         :param parse: ``parse(method, path, response)`` reads a 2xx reply inside the attempt, so that a
             garbled reply (``ZoomReplyError``) is retried like a 5xx; its result is returned instead of
             the response.
@@ -355,6 +359,7 @@ class ZoomHook(HttpHook):
             method=method,
             path=path,
             attempts=attempts,
+            retry_unknown_outcome=retry_unknown_outcome,
             log=self.log,
             timeout=self.timeout,
         )
@@ -562,12 +567,16 @@ class ZoomHook(HttpHook):
     # -- either group API ------------------------------------------------------------------------
     # What the operators and DAGs call: IM Groups or Contact Groups, as the connection's ``group_api`` says.
 
-    @functools.cached_property
+    @property
     def contact_groups(self) -> ContactGroupsAPI:
-        """The Contact Groups operations over this hook (one user cache and group index per hook)."""
+        """The Contact Groups operations over this hook (one user cache and group index per hook, shared by
+        the threads of a wave: built once, under a lock)."""
         from airflow_provider_zoom.hooks._contact_groups import ContactGroupsAPI
 
-        return ContactGroupsAPI(self)
+        with _SWITCH_LOCK:
+            if self._contact_groups is None:
+                self._contact_groups = ContactGroupsAPI(self)
+            return self._contact_groups
 
     @property
     def group_api(self) -> str:
@@ -641,7 +650,7 @@ class ZoomHook(HttpHook):
         return True, f"Connected to Zoom account {self.credentials.account_id!r}: {len(groups)} {kind} visible"
 
 
-_SWITCH_LOCK = threading.Lock()
+_SWITCH_LOCK = threading.RLock()
 
 
 @dataclass(frozen=True)
