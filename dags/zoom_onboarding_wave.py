@@ -75,6 +75,7 @@ def zoom_onboarding_wave():
     created = WaveCreateGroupsOperator(
         task_id="create_groups",
         groups=wave["groups"],
+        members_by_name=wave["members_by_name"],  # Contact Groups take them in the create where they fit
         group_type="{{ params.group_type }}",
         search_by_domain="{{ params.search_by_domain }}",
         search_by_account="{{ params.search_by_account }}",
@@ -128,7 +129,7 @@ def zoom_onboarding_wave():
             "created": result.get("created_count", 0),
             "exists": result.get("exists_count", 0),
             "failed": result.get("failed_count", 0) + sum(a["failed_count"] for a in added if a),
-            "members_added": sum(a["members_added"] for a in added if a),
+            "members_added": result.get("members_added", 0) + sum(a["members_added"] for a in added if a),
             "rejected": ti.xcom_pull(task_ids="plan_wave", key="rejected_rows"),
         }
         for count in ("members_rejected", "members_pending"):

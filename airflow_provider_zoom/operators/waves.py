@@ -130,12 +130,14 @@ class WaveCreateGroupsOperator(_WaveOperator):
 
     template_fields: Sequence[str] = (
         "groups", "group_type", "search_by_domain", "search_by_account", "search_by_ma_account", "report_dir", "plan",
+        "members_by_name",
     )
 
     def __init__(
         self,
         *,
         groups: list[str | dict[str, Any]],
+        members_by_name: dict[str, Any] | None = None,
         group_type: str = "normal",
         search_by_domain: bool | str | None = None,
         search_by_account: bool | str | None = None,
@@ -147,6 +149,7 @@ class WaveCreateGroupsOperator(_WaveOperator):
         if on_conflict not in ON_CONFLICT_CHOICES:
             raise ValueError(f"on_conflict must be one of {ON_CONFLICT_CHOICES}, not {on_conflict!r}")
         self.groups = groups
+        self.members_by_name = members_by_name
         self.group_type = group_type
         self.search_by_domain = search_by_domain
         self.search_by_account = search_by_account
@@ -177,11 +180,14 @@ class WaveCreateGroupsOperator(_WaveOperator):
         specs, invalid = self._specs()
         for entry in invalid:
             self.log.warning("Not sent: %s", entry["reason"])
+        with fail_fast_on_permanent_errors():  # unreadable emails: the same input fails again
+            members = members_by_key(self.members_by_name)
         hook = self._hook()
         results = run_wave(
             specs,
             lambda spec: hook.create_group(
-                spec, on_conflict=self.on_conflict, description=default_description(spec.name)
+                spec, on_conflict=self.on_conflict, description=default_description(spec.name),
+                members=members.get(group_key(spec.name), ()),
             ),
             max_workers=self.max_workers,
             label="groups",
@@ -196,11 +202,14 @@ class WaveCreateGroupsOperator(_WaveOperator):
                 errors.append(error or RuntimeError("no outcome"))
                 failed.append({"name": spec.name, "reason": describe_error(errors[-1])})
             else:
-                (created if outcome.outcome == "created" else exists).append(
-                    {"name": outcome.name, "group_id": outcome.group_id}
-                )
+                group: dict[str, Any] = {"name": outcome.name, "group_id": outcome.group_id}
+                added = getattr(outcome, "members_added", ())  # contact groups: members sent in the create
+                if added:
+                    group["members_added"] = list(added)
+                (created if outcome.outcome == "created" else exists).append(group)
         result = {
             "total": len(specs) + len(invalid),
+            "members_added": sum(len(group.get("members_added", ())) for group in created),
             "created_count": len(created),
             "exists_count": len(exists),
             "failed_count": len(failed),
@@ -209,7 +218,8 @@ class WaveCreateGroupsOperator(_WaveOperator):
             "failed": failed,
         }
         self.log.info(
-            "IM groups: %d created, %d existed, %d failed", len(created), len(exists), len(failed)
+            "Groups: %d created, %d existed, %d failed; %d members added with the creates",
+            len(created), len(exists), len(failed), result["members_added"],
         )
         return self._finish(context, result, ("created", "exists"), errors)
 
@@ -254,14 +264,14 @@ class WaveAddMembersOperator(_WaveOperator):
     def _assignments(self) -> list[dict[str, Any]]:
         if isinstance(self.groups, dict):  # a WaveCreateGroupsOperator result
             wave = load_report(self.groups)
-            members: dict[str, list[str]] = {}
-            for name, emails in (self.members_by_name or {}).items():
-                key = group_key(name)  # two spellings of one group: both lists, never one over the other
-                members[key] = union_emails(members.get(key, []), email_list(emails, f"members_by_name[{name!r}]"))
-            return [
-                {"group_id": g["group_id"], "name": g["name"], "emails": members.get(group_key(g["name"]), [])}
-                for g in wave.get(self.source or "created", [])
-            ]
+            members = members_by_key(self.members_by_name)
+            assignments = []
+            for g in wave.get(self.source or "created", []):
+                # Contact groups took their members in the create where they could: only the others here.
+                added_with_create = set(g.get("members_added", ()))
+                emails = [e for e in members.get(group_key(g["name"]), []) if e not in added_with_create]
+                assignments.append({"group_id": g["group_id"], "name": g["name"], "emails": emails})
+            return assignments
         assignments = []
         for position, entry in enumerate(self.groups or []):
             if not isinstance(entry, dict) or not entry.get("group_id"):
@@ -308,6 +318,15 @@ class WaveAddMembersOperator(_WaveOperator):
 
 
 __all__ = ["WaveAddMembersOperator", "WaveCreateGroupsOperator", "load_report"]
+
+def members_by_key(members_by_name: dict[str, Any] | None) -> dict[str, list[str]]:
+    """``{group name: emails}`` keyed by ``group_key``: two spellings of one group get both lists, never one."""
+    members: dict[str, list[str]] = {}
+    for name, emails in (members_by_name or {}).items():
+        key = group_key(name)
+        members[key] = union_emails(members.get(key, []), email_list(emails, f"members_by_name[{name!r}]"))
+    return members
+
 
 _RENAMED = {"CreateIMGroupsOperator": WaveCreateGroupsOperator, "AddIMGroupsMembersOperator": WaveAddMembersOperator}
 
