@@ -66,3 +66,29 @@ def test_wave_of_500_groups_survives_a_hostile_zoom(zoom, zoom_pool, tmp_path, c
         print("\nHostile 500-group wave:", ", ".join(f"{k}={v}" for k, v in figures.items()))
     assert figures["429s"] > 0 and figures["5xx"] > 0 and figures["commit-then-fail"] > 0  # the profile bit
     assert counters["tokens_issued"] <= 1 + len(HOSTILE["faults"]["invalidate_tokens_at"]) + 2
+
+
+def test_wave_of_500_contact_groups_survives_a_hostile_zoom(zoom, zoom_pool, tmp_path, capsys):
+    """The same wave on an account without IM Groups (auto switches on the 410), where Zoom does not keep names
+    unique: every fault that loses a create's reply must still end in one group per cohort."""
+    expected = write_wave_extract(tmp_path / "wave.csv", GROUPS)
+    zoom.configure(**HOSTILE, heavy_rps=20, im_groups="gone")
+
+    started = time.monotonic()
+    run = run_dag("zoom_onboarding_wave", {"hr_extract_path": str(tmp_path / "wave.csv"),
+                                           "quarantine_dir": str(tmp_path)})
+    wall = time.monotonic() - started
+
+    assert run.state == "success"
+    groups = zoom.server.contact_groups(timeout=10)
+    assert {name: copies for name, copies in groups.items() if len(copies) != 1} == {}  # never a second group
+    assert {name: copies[0] for name, copies in groups.items()} == expected
+    (summary,) = xcom_values(run, "summarize")
+    counts = {k: summary[k] for k in ("created", "exists", "failed", "members_added")}
+    assert counts == {"created": GROUPS, "exists": 0, "failed": 0, "members_added": 2 * GROUPS}
+    counters = zoom.state()["counters"]
+    with capsys.disabled():
+        print(f"\nHostile 500-contact-group wave: {wall:.1f} s, creates answered "
+              f"{sum(counters['requests'].get('POST /v2/contacts/groups', {}).values())}, "
+              f"commit-then-fail {counters['faults']['commit_then_fail']}, tokens {counters['tokens_issued']}")
+    assert counters["faults"]["commit_then_fail"] > 0
