@@ -37,9 +37,8 @@ def test_eight_processes_under_latest_only_tokens_all_succeed(zoom, capsys):
     assert tokens <= 1 + 2 + 2
 
 
-def test_wave_killed_half_way_then_rerun_is_exactly_once(zoom, zoom_pool, tmp_path):
-    expected = write_wave_extract(tmp_path / "wave.csv", 300)
-    zoom.configure(light_rps=60, medium_rps=40, faults={"seed": 9, "commit_then_fail": 0.03})
+def _kill_the_wave_then_rerun(zoom, tmp_path, groups_key: str, kill_at: int, total: int) -> None:
+    """Run the wave DAG in a process, SIGKILL it once ``kill_at`` groups exist, then run it again to the end."""
     conf = f'{{"hr_extract_path": "{tmp_path / "wave.csv"}", "quarantine_dir": "{tmp_path}"}}'
     cmd = [sys.executable, "-m", "airflow", "dags", "test", "zoom_onboarding_wave", "--conf", conf]
     log = (tmp_path / "first.log").open("w")
@@ -47,18 +46,24 @@ def test_wave_killed_half_way_then_rerun_is_exactly_once(zoom, zoom_pool, tmp_pa
     first = subprocess.Popen(cmd, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
                              start_new_session=True)
     deadline = time.monotonic() + 180
-    while len(zoom.state()["groups"]) < 100:
+    while len(zoom.state()[groups_key]) < kill_at:
         assert first.poll() is None, "the wave ended before it could be killed"
         assert time.monotonic() < deadline, "the wave did not start"
         time.sleep(0.2)
     os.killpg(first.pid, signal.SIGKILL)
     first.wait(timeout=30)
-    killed_at = len(zoom.state()["groups"])
-    assert killed_at < 300
+    assert len(zoom.state()[groups_key]) < total
 
     second = subprocess.run(cmd, check=False, env=os.environ.copy(), capture_output=True, text=True, timeout=600)
-
     assert second.returncode == 0, second.stdout[-3000:]
+
+
+def test_wave_killed_half_way_then_rerun_is_exactly_once(zoom, zoom_pool, tmp_path):
+    expected = write_wave_extract(tmp_path / "wave.csv", 300)
+    zoom.configure(light_rps=60, medium_rps=40, faults={"seed": 9, "commit_then_fail": 0.03})
+
+    _kill_the_wave_then_rerun(zoom, tmp_path, "groups", kill_at=100, total=300)
+
     assert zoom.groups() == expected
 
 
@@ -67,24 +72,9 @@ def test_contact_group_wave_killed_half_way_then_rerun_is_exactly_once(zoom, zoo
     and the re-run's lookups must still end in one group per cohort with its members."""
     expected = write_wave_extract(tmp_path / "wave.csv", 150)
     zoom.configure(heavy_rps=30, im_groups="gone", faults={"seed": 9, "commit_then_fail": 0.03})
-    conf = f'{{"hr_extract_path": "{tmp_path / "wave.csv"}", "quarantine_dir": "{tmp_path}"}}'
-    cmd = [sys.executable, "-m", "airflow", "dags", "test", "zoom_onboarding_wave", "--conf", conf]
-    log = (tmp_path / "first.log").open("w")
 
-    first = subprocess.Popen(cmd, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
-                             start_new_session=True)
-    deadline = time.monotonic() + 180
-    while len(zoom.state()["contact_groups"]) < 50:
-        assert first.poll() is None, "the wave ended before it could be killed"
-        assert time.monotonic() < deadline, "the wave did not start"
-        time.sleep(0.2)
-    os.killpg(first.pid, signal.SIGKILL)
-    first.wait(timeout=30)
-    assert len(zoom.state()["contact_groups"]) < 150
+    _kill_the_wave_then_rerun(zoom, tmp_path, "contact_groups", kill_at=50, total=150)
 
-    second = subprocess.run(cmd, check=False, env=os.environ.copy(), capture_output=True, text=True, timeout=600)
-
-    assert second.returncode == 0, second.stdout[-3000:]
     groups = zoom.server.contact_groups(timeout=10)
     assert {name: copies for name, copies in groups.items() if len(copies) != 1} == {}
     assert {name: copies[0] for name, copies in groups.items()} == expected
