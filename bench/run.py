@@ -110,12 +110,14 @@ def main() -> int:
     detail: dict = {}
     errors: dict = {}
     previous: dict = {}
-    if args.only and args.output.exists():
-        previous = json.loads(args.output.read_text())
-        results.update({k: previous.get(k) for k in GOAL_TEXT})
-        detail.update(previous.get("detail", {}))
-        errors.update({k: v for k, v in previous.get("errors", {}).items() if k not in args.only})
+    if args.only:
+        # --only means only, whether or not the output file exists yet; an existing one keeps its other figures.
         args.skip = [name for name in PLAN if name not in args.only]
+        if args.output.exists():
+            previous = json.loads(args.output.read_text())
+            results.update({k: previous.get(k) for k in GOAL_TEXT})
+            detail.update(previous.get("detail", {}))
+            errors.update({k: v for k, v in previous.get("errors", {}).items() if k not in args.only})
     with scratch_dir("zoom-bench-home-") as home:
         env = airflow_env(home)
         for name, (module, full, quick, _) in PLAN.items():
