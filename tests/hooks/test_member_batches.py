@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_zoom._transport.retries import RetryPolicy
-from airflow_provider_zoom._transport.token_cache import PROCESS_TOKENS
 from airflow_provider_zoom.exceptions import ZoomAPIError, ZoomInvalidInput
 from airflow_provider_zoom.group_spec import validate_group_spec
 from airflow_provider_zoom.hooks.zoom import ZoomHook
-from tests.hooks.standin import Reply, StandInZoom
+from tests.hooks.standin import Reply
 
 MEMBERS = "POST /v2/im/groups/{groupId}/members"
 FAST = RetryPolicy(max_attempts=2, max_retry_seconds=5, backoff_base_s=0.01, backoff_max_s=0.02)
@@ -91,16 +90,6 @@ def test_emails_that_cannot_be_read_fail_naming_the_field_before_any_call(zoom, 
     with pytest.raises(ZoomInvalidInput, match=fragment.replace("[", r"\[")):
         ZoomHook().add_members_by_email(group_id, emails)
     assert zoom.count(MEMBERS) == 0
-
-
-@pytest.fixture
-def standin(monkeypatch, tmp_path):
-    with StandInZoom() as server:
-        PROCESS_TOKENS.clear()
-        monkeypatch.setenv("AIRFLOW_CONN_ZOOM_DEFAULT", server.connection_json())
-        monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))
-        yield server
-    PROCESS_TOKENS.clear()
 
 
 def test_a_validation_failure_that_names_no_member_raises_without_looping(standin):

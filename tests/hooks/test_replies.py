@@ -6,24 +6,13 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_zoom._transport.retries import RetryPolicy
-from airflow_provider_zoom._transport.token_cache import PROCESS_TOKENS
 from airflow_provider_zoom.exceptions import ZoomAPIError, ZoomReplyError
 from airflow_provider_zoom.group_spec import validate_group_spec
 from airflow_provider_zoom.hooks.zoom import ZoomHook
-from tests.hooks.standin import Reply, StandInZoom
+from tests.hooks.standin import Reply
 
 FAST = RetryPolicy(max_attempts=2, max_retry_seconds=5, backoff_base_s=0.01, backoff_max_s=0.02)
 HTML = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
-
-
-@pytest.fixture
-def standin(monkeypatch, tmp_path):
-    with StandInZoom() as server:
-        PROCESS_TOKENS.clear()
-        monkeypatch.setenv("AIRFLOW_CONN_ZOOM_DEFAULT", server.connection_json())
-        monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))
-        yield server
-    PROCESS_TOKENS.clear()
 
 
 def _assert_names_the_call(exc: BaseException, method: str, path: str, status: int) -> None:

@@ -9,10 +9,9 @@ import threading
 import pytest
 
 from airflow_provider_zoom._transport.retries import RetryPolicy
-from airflow_provider_zoom._transport.token_cache import PROCESS_TOKENS
 from airflow_provider_zoom.exceptions import ZoomCredentialsRejected, ZoomTokenEndpointUnavailable
 from airflow_provider_zoom.hooks.zoom import ZoomHook
-from tests.hooks.standin import Reply, StandInZoom
+from tests.hooks.standin import Reply
 
 FAST = RetryPolicy(max_attempts=3, max_retry_seconds=10, backoff_base_s=0.01, backoff_max_s=0.02)
 GROUPS = Reply(200, {"groups": [], "next_page_token": ""})
@@ -20,14 +19,10 @@ CHECK = "Check the connection's Client ID"
 
 
 @pytest.fixture
-def standin(monkeypatch, tmp_path):
-    with StandInZoom() as server:
-        PROCESS_TOKENS.clear()
-        server.on("GET", "/v2/im/groups", GROUPS)
-        monkeypatch.setenv("AIRFLOW_CONN_ZOOM_DEFAULT", server.connection_json())
-        monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))
-        yield server
-    PROCESS_TOKENS.clear()
+def standin(standin):
+    """The shared stand-in (tests/hooks/conftest.py), answering the group listing."""
+    standin.on("GET", "/v2/im/groups", GROUPS)
+    return standin
 
 
 def test_a_502_from_the_token_endpoint_is_retried_and_the_call_succeeds(standin, capfd):

@@ -7,20 +7,13 @@ import pytest
 from airflow_provider_zoom._compat import AirflowFailException
 from airflow_provider_zoom.operators.im_groups import AddIMGroupMembersOperator, CreateIMGroupOperator
 from airflow_provider_zoom.operators.waves import WaveAddMembersOperator, WaveCreateGroupsOperator
+from tests.operators.task_context import task_context
 
 MEMBERS = "POST /v2/im/groups/{groupId}/members"
 
 
-class FakeTI:
-    def __init__(self):
-        self.pushed = {}
-
-    def xcom_push(self, key, value):
-        self.pushed[key] = value
-
-
 def _context():
-    return {"ti": FakeTI(), "run_id": "manual__2026-12-01T10:00:00+00:00"}
+    return task_context("manual__2026-12-01T10:00:00+00:00")
 
 
 def _group_id(name="Cohort O") -> str:

@@ -6,18 +6,11 @@ import pytest
 from airflow_provider_zoom._compat import AirflowException, AirflowFailException
 from airflow_provider_zoom.operators._wave_runner import Progress, load_report
 from airflow_provider_zoom.operators.waves import WaveAddMembersOperator, WaveCreateGroupsOperator
-
-
-class FakeTI:
-    def __init__(self):
-        self.pushed = {}
-
-    def xcom_push(self, key, value):
-        self.pushed[key] = value
+from tests.operators.task_context import task_context
 
 
 def _context():
-    return {"ti": FakeTI(), "run_id": "manual__2026-11-26T10:00:00+00:00"}
+    return task_context("manual__2026-11-26T10:00:00+00:00")
 
 
 def test_invalid_specs_are_reported_and_valid_ones_still_created(zoom):
