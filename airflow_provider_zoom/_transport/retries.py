@@ -87,6 +87,27 @@ def json_object(method: str, path: str, response: requests.Response) -> dict[str
     return body
 
 
+def created_object(method: str, path: str, response: requests.Response, *, id_key: str) -> dict[str, Any]:
+    """A create's 201: a JSON object naming the new group's id under ``id_key`` (else ``ZoomReplyError``: the
+    outcome is unknown, and an outcome without an id is of no use)."""
+    body = json_object(method, path, response)
+    group_id = body.get(id_key)
+    if not isinstance(group_id, str) or not group_id.strip():
+        raise ZoomReplyError(method, path, response.status_code, f"no {id_key} in its body")
+    return body
+
+
+def page_of(method: str, path: str, response: requests.Response, *, keys: tuple[str, ...]) -> dict[str, Any]:
+    """One page of a listing: its items under the first of ``keys`` present (a list of objects), as ``_items``."""
+    body = json_object(method, path, response)
+    key = next((k for k in keys if k in body), keys[0])
+    items = body.get(key) or []
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise ZoomReplyError(method, path, response.status_code, f'a "{key}" field that is not a list of objects')
+    body["_items"] = items
+    return body
+
+
 _MEDIA_TYPE = re.compile(r"^[A-Za-z0-9!#$&^_.+-]{1,40}/[A-Za-z0-9!#$&^_.+-]{1,60}$")
 
 

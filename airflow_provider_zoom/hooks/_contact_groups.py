@@ -44,10 +44,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import requests
-
 from airflow_provider_zoom._defaults import ON_CONFLICT_CHOICES
-from airflow_provider_zoom._transport.retries import json_object, outcome_unknown
+from airflow_provider_zoom._transport.retries import created_object, outcome_unknown, page_of
 from airflow_provider_zoom.exceptions import (
     ZoomAPIError,
     ZoomError,
@@ -83,6 +81,7 @@ PRIVACIES = (1, 2, 3)
 IM_GROUPS_GONE = 4137
 VALIDATION = 300
 
+_CREATED = functools.partial(created_object, id_key="group_id")
 INDEX_MAX_AGE_S = 60.0  # a lookup before a create may use a listing this old (a stale one only costs a merge)
 MAX_CREATE_ROUNDS = 5  # creates re-sent after an unknown outcome that left no group behind
 MAX_CONVERGE_ROUNDS = 25
@@ -657,11 +656,11 @@ class ContactGroupsAPI:
             body["group_members"] = members
         if not _takes_retry_unknown_outcome(self.hook):
             return self.hook.request(
-                "POST", GROUPS_PATH, json=body, attempts=_StopOnUnknownOutcome(), parse=_created_group
+                "POST", GROUPS_PATH, json=body, attempts=_StopOnUnknownOutcome(), parse=_CREATED
             )
         try:
             return self.hook.request(
-                "POST", GROUPS_PATH, json=body, retry_unknown_outcome=False, parse=_created_group
+                "POST", GROUPS_PATH, json=body, retry_unknown_outcome=False, parse=_CREATED
             )
         except Exception as exc:
             if outcome_unknown(exc):
@@ -677,7 +676,7 @@ class ContactGroupsAPI:
         seen: list[dict[str, Any]] = []
         while True:
             try:
-                body = self.hook.request("GET", path, params=params, parse=functools.partial(_page, keys=keys))
+                body = self.hook.request("GET", path, params=params, parse=functools.partial(page_of, keys=keys))
             except ZoomAPIError as exc:
                 if "next_page_token" not in params or restarted or exc.status_code != 400 or contact_group_gone(exc):
                     raise
@@ -722,26 +721,6 @@ def _contact_group_outcome_type() -> type:
     ContactGroupOutcome.__qualname__ = "ContactGroupOutcome"
     globals()["ContactGroupOutcome"] = ContactGroupOutcome  # picklable by name
     return ContactGroupOutcome
-
-
-def _created_group(method: str, path: str, response: requests.Response) -> dict[str, Any]:
-    """A 201 of the create must name the group's id (else the reply is garbled: outcome unknown)."""
-    body = json_object(method, path, response)
-    group_id = body.get("group_id")
-    if not isinstance(group_id, str) or not group_id.strip():
-        raise ZoomReplyError(method, path, response.status_code, "no group_id in its body")
-    return body
-
-
-def _page(method: str, path: str, response: requests.Response, *, keys: tuple[str, ...]) -> dict[str, Any]:
-    """One page: its items under the first of ``keys`` present (a list of objects), stored as ``_items``."""
-    body = json_object(method, path, response)
-    key = next((k for k in keys if k in body), keys[0])
-    items = body.get(key) or []
-    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise ZoomReplyError(method, path, response.status_code, f'a "{key}" field that is not a list of objects')
-    body["_items"] = items
-    return body
 
 
 _MEMBER_FIELD = re.compile(r"^\s*(?:group_)?members\[(\d+)\]")

@@ -24,8 +24,10 @@ from airflow_provider_zoom._transport.rate_limit import Pacer, RateLimits, categ
 from airflow_provider_zoom._transport.retries import (
     RetryPolicy,
     call_with_retries,
+    created_object,
     json_object,
     outcome_unknown,
+    page_of,
     raise_for_reply,
     zoom_error_fields,
 )
@@ -51,6 +53,7 @@ __all__ = ["GroupOutcome", "RetryPolicy", "ZoomConnectionConfig", "ZoomHook"]
 MAX_MEMBERS_PER_ADD = 10  # Swagger: POST /im/groups/{groupId}/members takes at most 10 members
 MEMBERS_PAGE_SIZE = 300  # Swagger: maximum page_size of GET /im/groups/{groupId}/members
 GROUP_NAME_IN_USE = 4132
+_CREATED = functools.partial(created_object, id_key="id")  # a 201 of POST /im/groups names its id
 
 
 @dataclass(frozen=True)
@@ -412,7 +415,7 @@ class ZoomHook(HttpHook):
         attempts: list = []
         files = {field: (None, value) for field, value in spec.form_fields().items()}
         try:
-            body = self.request("POST", "im/groups", files=files, attempts=attempts, parse=_created_group)
+            body = self.request("POST", "im/groups", files=files, attempts=attempts, parse=_CREATED)
         except ZoomAPIError as exc:
             if isinstance(exc, ZoomReplyError) or exc.status_code != 409 or exc.code not in (GROUP_NAME_IN_USE, None):
                 raise
@@ -557,8 +560,8 @@ class ZoomHook(HttpHook):
     def _paginate(self, path: str, key: str, page_size: int | None = None) -> Iterator[dict[str, Any]]:
         params: dict[str, Any] = {"page_size": page_size} if page_size else {}
         while True:
-            body = self.request("GET", path, params=params, parse=functools.partial(_page, key=key))
-            yield from body.get(key) or []
+            body = self.request("GET", path, params=params, parse=functools.partial(page_of, keys=(key,)))
+            yield from body["_items"]
             token = body.get("next_page_token")
             if not token:
                 return
@@ -658,24 +661,6 @@ class _BatchResult:
     added: list[dict[str, str]]
     already_members: list[dict[str, str]]
     rejected: list[tuple[dict[str, str], str]]
-
-
-def _created_group(method: str, path: str, response: requests.Response) -> dict[str, Any]:
-    """A 201 of ``POST /im/groups`` must name the group's id; without it the outcome has no use."""
-    body = json_object(method, path, response)
-    group_id = body.get("id")
-    if not isinstance(group_id, str) or not group_id.strip():
-        raise ZoomReplyError(method, path, response.status_code, "no group id in its body")
-    return body
-
-
-def _page(method: str, path: str, response: requests.Response, *, key: str) -> dict[str, Any]:
-    """One page of a listing: an object whose ``key`` is a list of objects."""
-    body = json_object(method, path, response)
-    items = body.get(key) or []
-    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise ZoomReplyError(method, path, response.status_code, f'a "{key}" field that is not a list of objects')
-    return body
 
 
 def _bearer_auth(session: requests.Session) -> ZoomBearerAuth:
