@@ -588,13 +588,17 @@ class ZoomBackend:
             self._groups[group_id] = group
             self._names[group.name.casefold()] = group_id
             self._save()
-            failure = self._faults.commit_then_fail()
-            if failure is not None:
-                self._fault_counts["commit_then_fail"] += 1
-                if failure == "reset":
-                    raise DropConnection()
-                raise _server_error(502)
+            self._fail_after_commit()
             return group.summary()
+
+    def _fail_after_commit(self) -> None:
+        """The commit-then-fail fault: the create is saved, then the client gets a 502 or a dropped connection."""
+        failure = self._faults.commit_then_fail()
+        if failure is not None:
+            self._fault_counts["commit_then_fail"] += 1
+            if failure == "reset":
+                raise DropConnection()
+            raise _server_error(502)
 
     def get_group(self, group_id: str) -> dict[str, Any]:
         with self._lock:
@@ -771,12 +775,7 @@ class ZoomBackend:
             )
             self._contact_groups[group.id] = group
             self._save()
-            failure = self._faults.commit_then_fail()
-            if failure is not None:
-                self._fault_counts["commit_then_fail"] += 1
-                if failure == "reset":
-                    raise DropConnection()
-                raise _server_error(502)
+            self._fail_after_commit()
             return group.detail()
 
     def get_contact_group(self, group_id: str) -> dict[str, Any]:
