@@ -2,9 +2,11 @@
 A whole onboarding wave -> Zoom IM groups, in a handful of tasks however large the extract.
 
 ``plan_wave`` turns the extract into cohorts (department x ISO week); ``create_groups`` creates them
-all in one task at the Zoom plan's rate; then ``route`` follows one or both paths: members for the
-new groups, and a reconcile (add only who is missing) for groups that already existed. Every Zoom
-task runs in the ``zoom_api`` pool, so parallel runs share one account's budget.
+all in one task at the Zoom plan's rate, each new group's members going in as soon as it exists (so
+creates and member adds share the time); then ``route`` follows one or both paths: members for the
+new groups (only who the creates could not add: pending people, an add that failed), and a reconcile
+(add only who is missing) for groups that already existed. Every Zoom task runs in the ``zoom_api``
+pool, so parallel runs share one account's budget.
 
 Trigger with ``--conf '{"hr_extract_path": "/data/wave.csv", "zoom_plan": "business"}'``.
 """
@@ -75,7 +77,7 @@ def zoom_onboarding_wave():
     created = WaveCreateGroupsOperator(
         task_id="create_groups",
         groups=wave["groups"],
-        members_by_name=wave["members_by_name"],  # Contact Groups take them in the create where they fit
+        members_by_name=wave["members_by_name"],  # added with each create: members and creates run side by side
         group_type="{{ params.group_type }}",
         search_by_domain="{{ params.search_by_domain }}",
         search_by_account="{{ params.search_by_account }}",
@@ -86,7 +88,7 @@ def zoom_onboarding_wave():
     @task.branch
     def route(result: dict) -> list[str]:
         paths = []
-        if result["created_count"]:
+        if result["created_count"] and result.get("members_left", 1):  # none left: the creates added them all
             paths.append("add_members_to_new_groups")
         if result["exists_count"]:
             paths.append("reconcile_existing_groups")
@@ -121,8 +123,9 @@ def zoom_onboarding_wave():
             raise AirflowFailException(format_summary(summary))
         result = result or ti.xcom_pull(task_ids="create_groups", key="partial_result") or {}
         # Only the paths ``route`` took: a skipped task has no XCom, and asking for it logs an error line.
-        taken = [task_id for task_id, count in (("add_members_to_new_groups", result.get("created_count")),
-                                                ("reconcile_existing_groups", result.get("exists_count"))) if count]
+        taken = [task_id for task_id, count in (
+            ("add_members_to_new_groups", result.get("created_count") and result.get("members_left", 1)),
+            ("reconcile_existing_groups", result.get("exists_count"))) if count]
         added = [ti.xcom_pull(task_ids=task_id) or ti.xcom_pull(task_ids=task_id, key="partial_result")
                  for task_id in taken]
         summary = {
@@ -132,9 +135,10 @@ def zoom_onboarding_wave():
             "members_added": result.get("members_added", 0) + sum(a["members_added"] for a in added if a),
             "rejected": ti.xcom_pull(task_ids="plan_wave", key="rejected_rows"),
         }
+        # Refused at the create or by a members step; pending people are always left to the members step.
         for count in ("members_rejected", "members_pending"):
-            if any(a and count in a for a in added):
-                summary[count] = sum(a.get(count, 0) for a in added if a)
+            if "members_left" in result or any(a and count in a for a in added):
+                summary[count] = result.get(count, 0) + sum(a.get(count, 0) for a in added if a)
         if not result or None in added:
             summary["failed"] = max(summary["failed"], 1)  # a Zoom step failed before it could count
         ti.xcom_push(key="summary", value=summary)

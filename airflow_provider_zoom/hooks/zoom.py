@@ -35,6 +35,7 @@ from airflow_provider_zoom._transport.token_cache import ProcessTokenCache, toke
 from airflow_provider_zoom.exceptions import (
     ZoomAPIError,
     ZoomConfigError,
+    ZoomError,
     ZoomGroupExistsError,
     ZoomIMGroupsGoneError,
     ZoomInvalidInput,
@@ -48,7 +49,7 @@ from airflow_provider_zoom.hooks._members import email_list, rejected_members
 if TYPE_CHECKING:
     from airflow_provider_zoom.hooks._contact_groups import ContactGroupsAPI
 
-__all__ = ["GroupOutcome", "RetryPolicy", "ZoomConnectionConfig", "ZoomHook"]
+__all__ = ["GroupOutcome", "GroupWithMembersOutcome", "RetryPolicy", "ZoomConnectionConfig", "ZoomHook"]
 
 MAX_MEMBERS_PER_ADD = 10  # Swagger: POST /im/groups/{groupId}/members takes at most 10 members
 MEMBERS_PAGE_SIZE = 300  # Swagger: maximum page_size of GET /im/groups/{groupId}/members
@@ -67,6 +68,22 @@ class GroupOutcome:
 
     def to_dict(self) -> dict[str, Any]:
         return {"status_code": self.status_code, "outcome": self.outcome, "group_id": self.group_id, "name": self.name}
+
+
+@dataclass(frozen=True)
+class GroupWithMembersOutcome(GroupOutcome):
+    """A group created with its members in the same call (IM Groups: added right after the 201).
+
+    ``members_added`` and ``members_rejected`` (``{"email", "reason"}``) are who Zoom took and refused; the
+    others (an add that failed after the create) are still owed, and the wave's members step adds them.
+    """
+
+    members_added: tuple[str, ...] = ()
+    members_rejected: tuple[dict[str, str], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "members_added": list(self.members_added),
+                "members_rejected": [dict(r) for r in self.members_rejected]}
 
 
 class ZoomHook(HttpHook):
@@ -172,6 +189,7 @@ class ZoomHook(HttpHook):
         self._group_index: tuple[dict[str, dict[str, Any]], float] = ({}, float("-inf"))
         self._group_index_lock = threading.Lock()
         self._contact_groups: ContactGroupsAPI | None = None
+        self._members_wait_for_reset = False  # a daily-limit 429 on a member add: creates go on without members
 
     # -- settings ---------------------------------------------------------------------------------
     # Resolved once, each value checked: a wrong one raises ``ZoomConfigError`` naming the field, a
@@ -492,21 +510,51 @@ class ZoomHook(HttpHook):
         current: set[str] = set()
         if only_missing:
             current = {str(m.get("email") or "").lower() for m in self.list_im_group_members(group_id)}
-        to_add = [e for e in wanted if e not in current]
-        added: list[str] = []
-        already = [e for e in wanted if e in current]
-        rejected: list[dict[str, str]] = []
+        result: dict[str, Any] = {"group_id": group_id, "added": [], "rejected": [],
+                                  "already_members": [e for e in wanted if e in current]}
+        self._add_emails(group_id, [e for e in wanted if e not in current], result)
+        return result
+
+    def _add_emails(self, group_id: str, to_add: list[str], result: dict[str, Any]) -> None:
+        """Add ``to_add`` 10 per call, recording each batch in ``result`` as it is answered: a failure part-way
+        leaves there who is in already."""
         for start in range(0, len(to_add), MAX_MEMBERS_PER_ADD):
             batch = self._add_batch(group_id, [{"email": e} for e in to_add[start : start + MAX_MEMBERS_PER_ADD]])
-            added += [m["email"] for m in batch.added]
-            already += [m["email"] for m in batch.already_members]
-            rejected += [{"email": m["email"], "reason": reason} for m, reason in batch.rejected]
-        if rejected:
+            result["added"] += [m["email"] for m in batch.added]
+            result["already_members"] += [m["email"] for m in batch.already_members]
+            result["rejected"] += [{"email": m["email"], "reason": reason} for m, reason in batch.rejected]
+        if result["rejected"]:
             self.log.warning(
-                "IM group %s: Zoom refused %d of %d members: %s", group_id, len(rejected), len(to_add),
-                "; ".join(f"{r['email']}: {r['reason']}" for r in rejected[:20]),
+                "IM group %s: Zoom refused %d of %d members: %s", group_id, len(result["rejected"]), len(to_add),
+                "; ".join(f"{r['email']}: {r['reason']}" for r in result["rejected"][:20]),
             )
-        return {"group_id": group_id, "added": added, "already_members": already, "rejected": rejected}
+
+    def _create_im_group_with_members(self, spec: GroupSpec, on_conflict: str, members: Any) -> GroupOutcome:
+        """Create the group and, when this call created it, add ``members`` right away (Medium, beside the
+        other threads' creates on Light).
+
+        The add is best effort: a failure after the create is logged and the group still reported created with
+        who got in, so the members step adds the rest. A daily-limit 429 stops member adds for the rest of the
+        wave (creates go on); the members step meets that limit itself.
+        """
+        wanted = list(dict.fromkeys(e.lower() for e in email_list(members, "members")))
+        outcome = self.create_im_group(spec, on_conflict=on_conflict)
+        if outcome.outcome != "created" or not wanted or outcome.group_id is None or self._members_wait_for_reset:
+            return outcome
+        result: dict[str, Any] = {"added": [], "already_members": [], "rejected": []}
+        try:
+            self._add_emails(outcome.group_id, wanted, result)
+        except ZoomRateLimitError as exc:
+            if not self._members_wait_for_reset:
+                self._members_wait_for_reset = True
+                self.log.warning("Member adds stop for this wave (the members step adds them): %s", exc)
+        except (ZoomError, requests.RequestException) as exc:
+            self.log.warning("IM group %r was created; adding its members failed (%s): the members step adds the "
+                             "%d not in yet", spec.name, exc, len(wanted) - len(result["added"]))
+        return GroupWithMembersOutcome(
+            outcome.status_code, outcome.outcome, outcome.group_id, outcome.name,
+            tuple(result["added"] + result["already_members"]), tuple(result["rejected"]),
+        )
 
     def _add_batch(self, group_id: str, batch: list[dict[str, str]]) -> _BatchResult:
         """Send one batch (at most 10); drop the members a 400 names and send the rest again.
@@ -595,10 +643,12 @@ class ZoomHook(HttpHook):
         """Create the spec's group on the connection's group API; ``created`` or ``exists``, always with an id.
 
         On Contact Groups the IM type maps to a privacy (normal 2, shared 1, restricted 3), ``description`` is
-        sent, and ``members`` (emails) go out in the create call where they fit.
+        sent, and ``members`` (emails) go out in the create call where they fit. On IM Groups ``members`` are
+        added right after a create (10 per call); a group that existed gets none here (reconcile adds them).
+        Either way the outcome's ``members_added`` / ``members_rejected`` say who got in and who Zoom refused.
         """
         return self._on_group_api(
-            lambda: self.create_im_group(spec, on_conflict=on_conflict),
+            lambda: self._create_im_group_with_members(spec, on_conflict, members),
             lambda: self.contact_groups.create_group_from_spec(
                 spec, on_conflict=on_conflict, description=description, members=members
             ),

@@ -203,13 +203,19 @@ class WaveCreateGroupsOperator(_WaveOperator):
                 failed.append({"name": spec.name, "reason": describe_error(errors[-1])})
             else:
                 group: dict[str, Any] = {"name": outcome.name, "group_id": outcome.group_id}
-                added = getattr(outcome, "members_added", ())  # contact groups: members sent in the create
+                added = getattr(outcome, "members_added", ())  # members sent with the create (either API)
                 if added:
                     group["members_added"] = list(added)
+                refused = getattr(outcome, "members_rejected", ())  # refused then: not sent again
+                if refused:
+                    group["members_rejected"] = [dict(r) for r in refused]
                 (created if outcome.outcome == "created" else exists).append(group)
         result = {
             "total": len(specs) + len(invalid),
             "members_added": sum(len(group.get("members_added", ())) for group in created),
+            "members_rejected": sum(len(group.get("members_rejected", ())) for group in created),
+            # Members of created groups still owed (pending people, an add that failed): the members step's work.
+            "members_left": sum(len(members_owed(group, members)) for group in created),
             "created_count": len(created),
             "exists_count": len(exists),
             "failed_count": len(failed),
@@ -218,8 +224,10 @@ class WaveCreateGroupsOperator(_WaveOperator):
             "failed": failed,
         }
         self.log.info(
-            "Groups: %d created, %d existed, %d failed; %d members added with the creates",
-            len(created), len(exists), len(failed), result["members_added"],
+            "Groups: %d created, %d existed, %d failed; with the creates %d members added, %d refused by Zoom, "
+            "%d left for the members step",
+            len(created), len(exists), len(failed), result["members_added"], result["members_rejected"],
+            result["members_left"],
         )
         return self._finish(context, result, ("created", "exists"), errors)
 
@@ -267,10 +275,8 @@ class WaveAddMembersOperator(_WaveOperator):
             members = members_by_key(self.members_by_name)
             assignments = []
             for g in wave.get(self.source or "created", []):
-                # Contact groups took their members in the create where they could: only the others here.
-                added_with_create = set(g.get("members_added", ()))
-                emails = [e for e in members.get(group_key(g["name"]), []) if e not in added_with_create]
-                assignments.append({"group_id": g["group_id"], "name": g["name"], "emails": emails})
+                # Created groups took their members in the create where they could: only the others here.
+                assignments.append({"group_id": g["group_id"], "name": g["name"], "emails": members_owed(g, members)})
             return assignments
         assignments = []
         for position, entry in enumerate(self.groups or []):
@@ -326,6 +332,13 @@ def members_by_key(members_by_name: dict[str, Any] | None) -> dict[str, list[str
         key = group_key(name)
         members[key] = union_emails(members.get(key, []), email_list(emails, f"members_by_name[{name!r}]"))
     return members
+
+
+def members_owed(group: dict[str, Any], members: dict[str, list[str]]) -> list[str]:
+    """The group's people not yet added or refused by the create wave (a ``created`` entry of its result)."""
+    done = {e.lower() for e in group.get("members_added", ())}
+    done |= {str(r.get("email", "")).lower() for r in group.get("members_rejected", ())}
+    return [e for e in members.get(group_key(group["name"]), []) if e.lower() not in done]
 
 
 _RENAMED = {"CreateIMGroupsOperator": WaveCreateGroupsOperator, "AddIMGroupsMembersOperator": WaveAddMembersOperator}

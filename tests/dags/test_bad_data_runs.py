@@ -136,7 +136,9 @@ def test_wave_adds_every_valid_member_around_one_unknown_user(zoom, zoom_pool, t
     assert zoom.groups() == {"Onboarding 2026-W48 Sales": [f"p{n:02d}@example.com" for n in range(1, 13)]}
     (summary,) = xcom_values(run, "summarize")
     assert (summary["members_added"], summary["members_rejected"]) == (12, 1)
-    (members,) = xcom_values(run, "add_members_to_new_groups")
-    (group,) = members["groups"]
-    assert [r["email"] for r in group["rejected"]] == ["ghost@unknown.example.org"]
-    assert "does not exist" in group["rejected"][0]["reason"]
+    # Added with the create (pipelined); the refused person is reported there and not sent again.
+    (created,) = xcom_values(run, "create_groups")
+    (group,) = created["created"]
+    assert [r["email"] for r in group["members_rejected"]] == ["ghost@unknown.example.org"]
+    assert "does not exist" in group["members_rejected"][0]["reason"]
+    assert created["members_left"] == 0 and task_states(run)[("add_members_to_new_groups", -1)] == "skipped"

@@ -18,7 +18,10 @@ def test_wave_creates_every_cohort_then_reconciles_on_rerun(zoom, zoom_pool, tmp
     assert len(groups) == 14 and sum(len(m) for m in groups.values()) == 45
     assert groups["Onboarding 2026-W48 Engineering"] == sorted(groups["Onboarding 2026-W48 Engineering"])
     states = task_states(first)
-    assert states[("add_members_to_new_groups", -1)] == "success"
+    # Every member went in with the creates (pipelined): the members task has nothing left and is skipped.
+    (created,) = xcom_values(first, "create_groups")
+    assert (created["members_added"], created["members_left"]) == (45, 0)
+    assert states[("add_members_to_new_groups", -1)] == "skipped"
     assert states[("reconcile_existing_groups", -1)] == "skipped"
     (quarantine,) = xcom_values(first, "plan_wave", "quarantine_report")
     assert quarantine.startswith(str(tmp_path))

@@ -109,3 +109,51 @@ def test_progress_reports_done_rate_and_eta(caplog):
         for _ in range(3):
             progress.tick()
     assert "IM groups: 1/3 done" in caplog.text and "ETA" in caplog.text and "/s" in caplog.text
+
+
+def test_im_wave_adds_each_groups_members_with_its_create(zoom):
+    members = {"P1": ["a@example.com", "B@example.com"],
+               "P2": [f"p{i:02d}@example.com" for i in range(12)] + ["ghost@unknown.example.org"]}
+
+    created = WaveCreateGroupsOperator(task_id="create", groups=["P1", "P2"], members_by_name=members).execute(
+        _context())
+    left = WaveAddMembersOperator(task_id="add", groups=created, members_by_name=members).execute(_context())
+
+    assert (created["members_added"], created["members_rejected"], created["members_left"]) == (14, 1, 0)
+    p2 = next(g for g in created["created"] if g["name"] == "P2")
+    assert [r["email"] for r in p2["members_rejected"]] == ["ghost@unknown.example.org"]
+    assert zoom.groups() == {"P1": ["a@example.com", "b@example.com"], "P2": sorted(members["P2"][:12])}
+    # The members step has nothing left: no call sent, the refused person not asked again.
+    assert (left["groups_count"], left["members_added"]) == (0, 0)
+    assert zoom.count("POST /v2/im/groups/{groupId}/members", 201) == 1 + 2
+
+
+def _one_attempt_per_call(zoom, monkeypatch):
+    conn = json.loads(zoom.server.connection_uri_json())
+    conn["extra"].update(max_attempts=1)
+    monkeypatch.setenv("AIRFLOW_CONN_ZOOM_DEFAULT", json.dumps(conn))
+
+
+@pytest.mark.parametrize("limit", [{"medium_rps": 1}, {"medium_daily": 3}], ids=["per-second", "daily"])
+def test_member_adds_failing_after_the_creates_are_left_to_the_members_step(zoom, monkeypatch, limit):
+    """Zoom refuses member adds (429, no retry left) after the creates went through: every group is still
+    reported created, nobody is lost, and the members step adds exactly who is missing, once."""
+    _one_attempt_per_call(zoom, monkeypatch)
+    zoom.configure(**limit)
+    names = [f"Hostile {i:02d}" for i in range(12)]
+    members = {name: [f"h{i:02d}.{k}@example.com" for k in range(3)] for i, name in enumerate(names)}
+
+    created = WaveCreateGroupsOperator(task_id="create", groups=names, members_by_name=members,
+                                       max_workers=4).execute(_context())
+    assert (created["created_count"], created["failed_count"]) == (12, 0)
+    assert created["members_left"] > 0 and created["members_added"] + created["members_left"] == 36
+    early = {g["name"]: set(g.get("members_added", ())) for g in created["created"]}
+    assert {name: set(emails) for name, emails in zoom.groups().items() if emails} == {
+        name: added for name, added in early.items() if added}
+
+    zoom.configure(medium_rps=None, medium_daily=None)
+    added = WaveAddMembersOperator(task_id="add", groups=created, members_by_name=members).execute(_context())
+
+    assert added["members_added"] == created["members_left"] and added["failed_count"] == 0
+    assert all(not set(g["added"]) & early[g["name"]] for g in added["groups"])  # nobody sent twice
+    assert zoom.groups() == {name: sorted(emails) for name, emails in members.items()}
