@@ -53,6 +53,7 @@ from bench.common import (
 )
 from bench.extracts import DAY, write_day_extract, write_wave_extract
 from bench.postgres import ScratchDatabase
+from bench.wave_floor import im_wave_calls, wave_floor_s
 
 BUSINESS_LIGHT_RPS = 80
 BUSINESS_MEDIUM_RPS = 60
@@ -63,6 +64,7 @@ DAGS = {
     "baseline": ("baseline_http_mapped", REPO / "bench" / "dags" / "baseline_http_mapped.py"),
 }
 START_TIMEOUT_S = 180
+ZOOM_TASKS = ("create_groups", "add_members_to_new_groups", "reconcile_existing_groups")
 RUN_TIMEOUT_S = {"wave": 900, "mapped": 5400, "baseline": 3600}
 POLL_S = 1.0
 PROGRESS_EVERY_S = 60
@@ -152,6 +154,26 @@ class Stack:
         path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances"
         return self._get(path, params={"limit": 1, **params})["total_entries"]
 
+    def _timeline(self, dag_id: str, run_id: str, run: dict) -> dict:
+        """Where a small DAG run's wall time went: each task's queue wait and duration, and the gaps between."""
+        tis = self._get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 100})["task_instances"]
+        ran = sorted((t for t in tis if t.get("start_date") and t.get("end_date") and t["state"] != "skipped"),
+                     key=lambda t: t["start_date"])
+        cursor = _parse_time(run["start_date"])
+        tasks, gaps = [], 0.0
+        for ti in ran:
+            start, end = _parse_time(ti["start_date"]), _parse_time(ti["end_date"])
+            queued = _parse_time(ti["queued_when"]) if ti.get("queued_when") else None
+            gap = max(0.0, start - cursor)  # nothing of this run was running: scheduling, queueing, start-up
+            gaps += gap
+            tasks.append({"task_id": ti["task_id"], "duration_s": end - start, "gap_before_s": gap,
+                          "queued_to_start_s": None if queued is None else start - queued})
+            cursor = max(cursor, end)
+        tail = max(0.0, _parse_time(run["end_date"]) - cursor)
+        return {"tasks": tasks, "tasks_s": sum(t["duration_s"] for t in tasks), "gaps_s": gaps + tail,
+                "after_last_task_s": tail,
+                "skipped": sorted(t["task_id"] for t in tis if t["state"] == "skipped")}
+
     def stop(self) -> None:
         for proc in self.procs.values():
             stop_group(proc)
@@ -189,9 +211,11 @@ class Stack:
         state = self.emulator.state()
         statuses = status_counts(state)
         start, end = _parse_time(run["start_date"]), _parse_time(run["end_date"])
+        timeline = self._timeline(dag_id, run_id, run) if key == "wave" else None
         return {
             "dag_id": dag_id,
             "state": run["state"],
+            **({"timeline": timeline} if timeline else {}),
             "wall_s": end - start,
             "queued_to_end_s": end - _parse_time(run["queued_at"]),
             "task_instances": tis,
@@ -217,7 +241,8 @@ def _median_run(samples: list[dict]) -> dict:
 
 
 def measure(cohorts: int, keep_home: bool, only: list[str] | None = None, db: str = "postgres",
-            wave_runs: int = 5) -> dict:
+            wave_runs: int = 5, compare_cohorts: int | None = None) -> dict:
+    compare_cohorts = compare_cohorts or cohorts
     home = Path(tempfile.mkdtemp(prefix="zoom-bench-e2e-"))
     database = ScratchDatabase() if db == "postgres" else None
     stack = None
@@ -229,7 +254,7 @@ def measure(cohorts: int, keep_home: bool, only: list[str] | None = None, db: st
         stack = Stack(home, cohorts, db_url)
         wave_csv, day_csv = home / "wave.csv", home / "day.csv"
         write_wave_extract(wave_csv, cohorts)
-        write_day_extract(day_csv, cohorts)
+        write_day_extract(day_csv, compare_cohorts)
         log(f"e2e: scratch Airflow home {home}")
         stack.prepare()
         stack.start()
@@ -250,8 +275,9 @@ def measure(cohorts: int, keep_home: bool, only: list[str] | None = None, db: st
                     log(f"e2e: {DAGS[key][0]} FAILED: {exc}")
                     break
                 log(f"e2e: {DAGS[key][0]}: {run}")
-                if run["state"] != "success" or run["groups"] != cohorts or run["members"] != 2 * cohorts:
-                    errors[key] = f"{DAGS[key][0]} did not onboard {cohorts} cohorts: {run} (see {home})"
+                wanted = cohorts if key == "wave" else compare_cohorts
+                if run["state"] != "success" or run["groups"] != wanted or run["members"] != 2 * wanted:
+                    errors[key] = f"{DAGS[key][0]} did not onboard {wanted} cohorts: {run} (see {home})"
                     break
                 samples.append(run)
             if key not in errors:
@@ -264,20 +290,35 @@ def measure(cohorts: int, keep_home: bool, only: list[str] | None = None, db: st
             database.drop()
         if ok and not keep_home:
             shutil.rmtree(home, ignore_errors=True)
-    floor = cohorts / BUSINESS_LIGHT_RPS
-    result: dict = {"cohorts": cohorts, "runs": runs, "errors": errors, "floor_s": floor,
-                    # creates at the Light limit, then one member call per cohort at the Medium limit
-                    "floor_with_members_s": floor + cohorts / BUSINESS_MEDIUM_RPS,
+    calls = im_wave_calls(cohorts)  # a create (Light) and one member call (Medium, 2 people) per cohort
+    floor = wave_floor_s(calls)
+    result: dict = {"cohorts": cohorts, "compare_cohorts": compare_cohorts, "runs": runs, "errors": errors,
+                    "planned_calls": calls, "floor_s": floor,
+                    "floor_light_only_s": cohorts / BUSINESS_LIGHT_RPS,  # the floor of 0.1 (creates only)
+                    "floor_one_after_the_other_s": cohorts / BUSINESS_LIGHT_RPS + cohorts / BUSINESS_MEDIUM_RPS,
                     "settings": {"executor": "LocalExecutor", "database": db,
                                  "components": list(COMPONENTS), "zoom_api_pool_slots": 8,
                                  "wave_runs": wave_runs}}
     if "wave" in runs:
         wave = runs["wave"]["wall_s"]
         result["e2e_batch_vs_floor_ratio"] = wave / floor
-        if "mapped" in runs:
-            result["e2e_mapped_vs_batch_ratio"] = runs["mapped"]["wall_s"] / wave
-        if "baseline" in runs:
-            result["e2e_baseline_vs_batch_ratio"] = runs["baseline"]["wall_s"] / wave
+        timeline = runs["wave"].get("timeline")
+        if timeline:
+            zoom_tasks = [t for t in timeline["tasks"] if t["task_id"] in ZOOM_TASKS]
+            result["wave_breakdown"] = {
+                "zoom_tasks_s": sum(t["duration_s"] for t in zoom_tasks),
+                "zoom_tasks_vs_floor": sum(t["duration_s"] for t in zoom_tasks) / floor,
+                "other_tasks_s": timeline["tasks_s"] - sum(t["duration_s"] for t in zoom_tasks),
+                "gaps_s": timeline["gaps_s"],
+            }
+        # The per-group DAGs run at ``compare_cohorts``: they scale with the cohorts (one task or two per cohort,
+        # 16 at a time), so their time per cohort, times ``cohorts``, stands for a run at ``cohorts``.
+        scale = cohorts / compare_cohorts
+        for key, figure in (("mapped", "e2e_mapped_vs_batch_ratio"), ("baseline", "e2e_baseline_vs_batch_ratio")):
+            if key in runs:
+                runs[key]["wall_s_per_cohort"] = runs[key]["wall_s"] / compare_cohorts
+                runs[key]["wall_s_scaled_to_cohorts"] = runs[key]["wall_s"] * scale
+                result[figure] = runs[key]["wall_s"] * scale / wave
     return result
 
 
@@ -288,8 +329,12 @@ def main() -> None:
     parser.add_argument("--only", action="append", choices=sorted(DAGS), help="run only these DAGs")
     parser.add_argument("--db", choices=("postgres", "sqlite"), default="postgres")
     parser.add_argument("--wave-runs", type=int, default=5, help="runs of the wave DAG; its median counts")
+    parser.add_argument("--compare-cohorts", type=int,
+                        help="cohorts of the per-group mapped and HttpOperator DAGs (default: --cohorts); their "
+                             "ratios to the wave DAG scale their time per cohort to --cohorts")
     args = parser.parse_args()
-    print(json.dumps(measure(args.cohorts, args.keep_home, args.only, args.db, args.wave_runs)))
+    print(json.dumps(measure(args.cohorts, args.keep_home, args.only, args.db, args.wave_runs,
+                             args.compare_cohorts)))
 
 
 if __name__ == "__main__":

@@ -36,8 +36,12 @@ class _TaskInstanceStub:
 
 
 def run_wave(emulator: Emulator, groups: int, folder: Path, *, plan: str | None, max_workers: int = 8,
-             group_api: str = "im_groups") -> dict:
-    """One wave of ``groups`` creates through the operator; returns its wall time and its XCom counts."""
+             group_api: str = "im_groups", members_per_group: int | None = None) -> dict:
+    """One wave of ``groups`` creates through the operator; returns its wall time and its XCom counts.
+
+    ``members_per_group`` people per group go with the creates (IM Groups: added right after each create;
+    Contact Groups: in it). Default: one on Contact Groups, none on IM Groups, where this figure is the creates'.
+    """
     from airflow_provider_zoom.operators.waves import WaveCreateGroupsOperator
 
     tokens = str(folder / "tokens")
@@ -45,11 +49,14 @@ def run_wave(emulator: Emulator, groups: int, folder: Path, *, plan: str | None,
         credential_cache_dir=tokens, group_api=group_api
     )
     names = [f"Onboarding bench wave {i:05d}" for i in range(groups)]
+    if members_per_group is None:
+        members_per_group = 1 if group_api == "contact_groups" else 0
     operator = WaveCreateGroupsOperator(
         task_id="create_groups",
         groups=names,
         # Contact groups take their members in the create: one per cohort (a user lookup, Light, each).
-        members_by_name={name: [f"bench.member.{i:05d}@example.com"] for i, name in enumerate(names)},
+        members_by_name={name: [f"bench.member.{i:05d}.{k}@example.com" for k in range(members_per_group)]
+                         for i, name in enumerate(names)},
         plan=plan,
         max_workers=max_workers,
         report_dir=str(folder / "reports"),
@@ -59,7 +66,7 @@ def run_wave(emulator: Emulator, groups: int, folder: Path, *, plan: str | None,
     started = time.perf_counter()
     result = operator.execute(context)
     wall = time.perf_counter() - started
-    counts = ("total", "created_count", "exists_count", "failed_count", "members_added")
+    counts = ("total", "created_count", "exists_count", "failed_count", "members_added", "members_left")
     return {"wall_s": wall, **{k: result.get(k, 0) for k in counts}}
 
 
