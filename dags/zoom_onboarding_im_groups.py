@@ -6,6 +6,8 @@ starting on its day, groups them by department and ISO week, and per cohort crea
 ``Onboarding 2026-W48 Engineering``. A new group (HTTP 201) gets all cohort members; an existing one
 (HTTP 409, e.g. created on Monday for a cohort that also has Wednesday starters) is reconciled: only
 people not yet in it are added. Bad rows are reported with their row number, quarantined, skipped.
+A successful run with cohorts emits an asset event with its counts through the alias
+``zoom_onboarding_groups`` (see ``zoom_onboarding_followup``).
 
 Run it on another file with
 ``airflow dags test zoom_onboarding_im_groups 2026-11-23 --conf '{"hr_extract_path": "/path/hires.csv"}'``.
@@ -19,6 +21,7 @@ from pathlib import Path
 import pendulum
 from airflow.sdk import Param, dag, task, task_group
 
+from airflow_provider_zoom.assets import ZOOM_GROUPS_ALIAS
 from airflow_provider_zoom.operators.im_groups import CreateIMGroupOperator
 
 log = logging.getLogger(__name__)
@@ -105,10 +108,12 @@ def zoom_onboarding_im_groups():
             reconcile_members(created.output, emails),
         ]
 
-    @task(trigger_rule="all_done", retries=0)
-    def summarize(ti=None) -> dict:
-        """One line per run; pushed before failing so that a failed run still reports its counts."""
+    @task(trigger_rule="all_done", retries=0, outlets=[ZOOM_GROUPS_ALIAS])
+    def summarize(ti=None, outlet_events=None) -> dict:
+        """One line per run; pushed before failing so that a failed run still reports its counts. A run that
+        succeeds with cohorts emits one asset event (account x group API) with the counts, once per run."""
         from airflow_provider_zoom._compat import AirflowFailException
+        from airflow_provider_zoom.assets import emit_groups_event
         from airflow_provider_zoom.onboarding.planning import format_summary, summarize_run
 
         cohorts = ti.xcom_pull(task_ids="plan_cohorts")  # None when the plan step failed
@@ -134,6 +139,7 @@ def zoom_onboarding_im_groups():
         if summary["failed"]:
             raise AirflowFailException(f"{summary['failed']} of {len(cohorts)} cohorts failed: {line}")
         log.info("Onboarding summary: %s", line)
+        emit_groups_event(outlet_events, summary, outcomes)
         return summary
 
     cohorts = plan_cohorts()

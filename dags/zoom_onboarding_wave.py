@@ -6,7 +6,8 @@ all in one task at the Zoom plan's rate, each new group's members going in as so
 creates and member adds share the time); then ``route`` follows one or both paths: members for the
 new groups (only who the creates could not add: pending people, an add that failed), and a reconcile
 (add only who is missing) for groups that already existed. Every Zoom task runs in the ``zoom_api``
-pool, so parallel runs share one account's budget.
+pool, so parallel runs share one account's budget. A successful ``summarize`` emits an asset event
+with the run's counts through the alias ``zoom_onboarding_groups`` (see ``zoom_onboarding_followup``).
 
 Trigger with ``--conf '{"hr_extract_path": "/data/wave.csv", "zoom_plan": "business"}'``.
 """
@@ -19,6 +20,7 @@ from pathlib import Path
 import pendulum
 from airflow.sdk import Param, dag, task
 
+from airflow_provider_zoom.assets import ZOOM_GROUPS_ALIAS
 from airflow_provider_zoom.operators.waves import WaveAddMembersOperator, WaveCreateGroupsOperator
 
 log = logging.getLogger(__name__)
@@ -110,10 +112,12 @@ def zoom_onboarding_wave():
         **WAVE_SETTINGS,
     )
 
-    @task(trigger_rule="all_done", retries=0)
-    def summarize(ti=None) -> dict:
-        """One line per run, also when a step failed: pushed as XCom before the task fails."""
+    @task(trigger_rule="all_done", retries=0, outlets=[ZOOM_GROUPS_ALIAS])
+    def summarize(ti=None, outlet_events=None) -> dict:
+        """One line per run, also when a step failed: pushed as XCom before the task fails. A run that succeeds
+        emits one asset event (account x group API) with the counts: downstream DAGs see the whole run, once."""
         from airflow_provider_zoom._compat import AirflowFailException
+        from airflow_provider_zoom.assets import emit_groups_event
         from airflow_provider_zoom.onboarding.planning import format_summary, summarize_run
 
         result = ti.xcom_pull(task_ids="create_groups")
@@ -146,6 +150,7 @@ def zoom_onboarding_wave():
         if summary["failed"]:
             raise AirflowFailException(f"Wave failed: {line}")
         log.info("Wave summary: %s", line)
+        emit_groups_event(outlet_events, summary, [result, *added])
         return summary
 
     route(created.output) >> [add_new, reconcile] >> summarize()

@@ -44,3 +44,19 @@ def task_states(run) -> dict[tuple[str, int], str]:
             select(TaskInstance).where(TaskInstance.dag_id == run.dag_id, TaskInstance.run_id == run.run_id)
         ).all()
         return {(ti.task_id, ti.map_index): ti.state for ti in tis}
+
+
+def asset_events(run) -> list[dict]:
+    """The asset events a finished run left in the metadata DB: asset URI, extra, the aliases they came through."""
+    from airflow.models.asset import AssetEvent
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        events = session.scalars(
+            select(AssetEvent)
+            .where(AssetEvent.source_dag_id == run.dag_id, AssetEvent.source_run_id == run.run_id)
+            .order_by(AssetEvent.id)
+        ).all()
+        return [{"uri": e.asset.uri, "extra": dict(e.extra or {}), "task_id": e.source_task_id,
+                 "aliases": sorted(a.name for a in e.source_aliases)} for e in events]

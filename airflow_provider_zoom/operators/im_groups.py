@@ -9,6 +9,7 @@ from airflow.sdk import BaseOperator
 
 from airflow_provider_zoom._compat import AirflowFailException
 from airflow_provider_zoom._defaults import DEFAULT_CONN_ID, ON_CONFLICT_CHOICES
+from airflow_provider_zoom.assets import zoom_target
 from airflow_provider_zoom.exceptions import fail_fast_on_permanent_errors
 from airflow_provider_zoom.group_spec import InvalidGroupSpec, validate_group_spec
 
@@ -21,9 +22,10 @@ class CreateIMGroupOperator(BaseOperator):
     Create a Zoom group: an IM directory group (``POST /v2/im/groups``, multipart form as in Zoom's docs),
     or a contact group on accounts where Zoom retired IM groups (the connection's ``group_api``).
 
-    Returns ``{"status_code": 201|409, "outcome": "created"|"exists", "group_id", "name"}`` as XCom so
-    that downstream tasks can branch on whether the group is new; a contact group found by name is
-    ``exists`` (409) too.
+    Returns ``{"status_code": 201|409, "outcome": "created"|"exists", "group_id", "name", "account_id",
+    "group_api"}`` as XCom so that downstream tasks can branch on whether the group is new (a contact group
+    found by name is ``exists``, 409, too) and a run's last task can name the account's asset
+    (``airflow_provider_zoom.assets``).
 
     :param name: group name, 1-128 characters after trimming (templated).
     :param group_type: ``normal``, ``shared`` or ``restricted`` (templated).
@@ -95,7 +97,7 @@ class CreateIMGroupOperator(BaseOperator):
             self.log.info("%s %r already exists (HTTP 409), id %s", kind, spec.name, outcome.group_id)
         else:
             self.log.info("Created %s %r (HTTP 201), id %s", kind.lower(), spec.name, outcome.group_id)
-        return outcome.to_dict()
+        return {**outcome.to_dict(), **zoom_target(hook)}
 
 
 def default_description(name: str) -> str:

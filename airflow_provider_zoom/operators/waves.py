@@ -17,6 +17,7 @@ from airflow.sdk import BaseOperator
 
 from airflow_provider_zoom._compat import AirflowException, AirflowFailException
 from airflow_provider_zoom._defaults import DEFAULT_CONN_ID, ON_CONFLICT_CHOICES
+from airflow_provider_zoom.assets import zoom_target
 from airflow_provider_zoom.exceptions import fail_fast_on_permanent_errors
 from airflow_provider_zoom.group_spec import GroupSpec, InvalidGroupSpec, group_key, validate_group_spec
 from airflow_provider_zoom.hooks._members import email_list, union_emails
@@ -110,7 +111,8 @@ class WaveCreateGroupsOperator(_WaveOperator):
     Create many IM directory groups in one task, at the rate the Zoom plan allows.
 
     Returns ``{"total", "created_count", "exists_count", "failed_count", "created": [{name, group_id}],
-    "exists": [...], "failed": [{name, reason}]}``; past ``xcom_detail_limit`` groups, ``created`` and
+    "exists": [...], "failed": [{name, reason}], "account_id", "group_api"}`` (the last two name the
+    account's asset, see ``airflow_provider_zoom.assets``); past ``xcom_detail_limit`` groups, ``created`` and
     ``exists`` move to a JSON report whose path is in ``report`` (read it with
     ``airflow_provider_zoom.operators.waves.load_report``). Invalid specs are reported in ``failed`` and the
     valid ones still go ahead; a Zoom or network failure left after retries fails the task, and a
@@ -222,6 +224,7 @@ class WaveCreateGroupsOperator(_WaveOperator):
             "created": created,
             "exists": exists,
             "failed": failed,
+            **zoom_target(hook),  # after the calls: ``auto`` may have switched to Contact Groups
         }
         self.log.info(
             "Groups: %d created, %d existed, %d failed; with the creates %d members added, %d refused by Zoom, "
@@ -237,7 +240,8 @@ class WaveAddMembersOperator(_WaveOperator):
     Add members to many IM groups in one task: 10 per call, paced by Zoom's Medium limit.
 
     Returns ``{"groups_count", "members_added", "members_rejected", "members_pending", "failed_count",
-    "groups": [{"name", "group_id", "added", "rejected": [{"email", "reason"}], "pending"}], "failed"}``.
+    "groups": [{"name", "group_id", "added", "rejected": [{"email", "reason"}], "pending"}], "failed",
+    "account_id", "group_api"}``.
     People Zoom refuses (not a user of the account, a malformed address) are dropped from their batch, the
     others still added, and reported per group in ``rejected`` and in total in ``members_rejected``; on
     Contact Groups, people not in Zoom yet or not active yet are ``pending`` (``members_pending``). Neither
@@ -317,6 +321,7 @@ class WaveAddMembersOperator(_WaveOperator):
             "failed_count": len(failed),
             "groups": groups,
             "failed": failed,
+            **zoom_target(hook),
         }
         self.log.info("Members: %d added across %d groups, %d refused by Zoom, %d groups failed",
                       result["members_added"], len(groups), result["members_rejected"], len(failed))

@@ -19,7 +19,7 @@ def test_creates_the_group_and_returns_the_outcome(zoom):
 
     (group,) = zoom.state()["groups"]
     assert result == {"status_code": 201, "outcome": "created", "group_id": group["id"],
-                      "name": "Onboarding 2026-W48 Engineering"}
+                      "name": "Onboarding 2026-W48 Engineering", "account_id": zoom.server.account_id, "group_api": "im_groups"}
     assert (group["type"], group["search_by_domain"], group["search_by_account"]) == ("restricted", True, False)
     json.dumps(result)  # XCom-serialisable
 
@@ -27,7 +27,8 @@ def test_creates_the_group_and_returns_the_outcome(zoom):
 def test_existing_group_is_reported_with_its_id(zoom):
     first = _create(name="Cohort X").execute({})
     second = _create(name="  Cohort X ").execute({})
-    assert second == {"status_code": 409, "outcome": "exists", "group_id": first["group_id"], "name": "Cohort X"}
+    assert second == {"status_code": 409, "outcome": "exists", "group_id": first["group_id"], "name": "Cohort X",
+                      "account_id": zoom.server.account_id, "group_api": "im_groups"}
     assert len(zoom.state()["groups"]) == 1
 
 
