@@ -41,7 +41,7 @@ def zoom_onboarding_followup():
                 event.asset.uri,
                 event.source_dag_id,
                 event.source_run_id,
-                " ".join(f"{key}={value}" for key, value in counts.items()),
+                " ".join(f"{key}={counts[key]}" for key in sorted(counts)),
             )
             seen.append(
                 {
