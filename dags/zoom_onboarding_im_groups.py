@@ -11,11 +11,18 @@ A successful run with cohorts emits an asset event with its counts through the a
 
 Run it on another file with
 ``airflow dags test zoom_onboarding_im_groups 2026-11-23 --conf '{"hr_extract_path": "/path/hires.csv"}'``.
+
+The first day it runs (its ``start_date``) is a deployment setting: the environment variable
+``ZOOM_ONBOARDING_FIRST_DAY`` (``YYYY-MM-DD``, UTC; default 2026-11-23, the sample's first day), read when the
+file is parsed. Airflow runs no task of a day before it: a run of such a day is green and does nothing. Hires
+starting before it go through the wave DAG ``zoom_onboarding_wave``.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+from datetime import date
 from pathlib import Path
 
 import pendulum
@@ -29,12 +36,32 @@ log = logging.getLogger(__name__)
 ZOOM_CONN_ID = "zoom_default"
 SAMPLE_EXTRACT = Path(__file__).parent / "data" / "hr_new_hires_sample.csv"
 PATH_FOR_OUTCOME = {"created": "onboard_cohort.add_all_members", "exists": "onboard_cohort.reconcile_members"}
+FIRST_DAY_VARIABLE = "ZOOM_ONBOARDING_FIRST_DAY"
+DEFAULT_FIRST_DAY = "2026-11-23"
+
+
+def first_day() -> pendulum.DateTime:
+    """The DAG's start_date, midnight UTC of ``$ZOOM_ONBOARDING_FIRST_DAY`` (a deployment's choice, not code's).
+
+    A malformed value fails the parse with an error naming the variable: that line is what the UI's import
+    error and ``airflow dags list-import-errors`` show, and silently falling back to the default would start
+    the DAG on a day the deployment did not choose.
+    """
+    raw = os.environ.get(FIRST_DAY_VARIABLE, "").strip() or DEFAULT_FIRST_DAY
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(
+            f"environment variable {FIRST_DAY_VARIABLE}={raw!r} is not a date: expected YYYY-MM-DD "
+            f"(e.g. {DEFAULT_FIRST_DAY}), the first day the daily onboarding DAG runs"
+        ) from None
+    return pendulum.datetime(day.year, day.month, day.day, tz="UTC")
 
 
 @dag(
     dag_id="zoom_onboarding_im_groups",
     schedule="@daily",
-    start_date=pendulum.datetime(2026, 11, 23, tz="UTC"),
+    start_date=first_day(),
     catchup=True,
     max_active_runs=4,
     tags=["zoom", "onboarding"],
