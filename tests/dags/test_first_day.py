@@ -55,7 +55,9 @@ def test_a_malformed_first_day_is_an_import_error_naming_the_variable(monkeypatc
 
 
 def run_day(dag, day: str, extract: Path):
-    return dag.test(logical_date=datetime.fromisoformat(day).replace(tzinfo=UTC), run_conf={"hr_extract_path": str(extract)})
+    return dag.test(
+        logical_date=datetime.fromisoformat(day).replace(tzinfo=UTC), run_conf={"hr_extract_path": str(extract)}
+    )
 
 
 def test_a_day_before_the_default_first_day_runs_no_task(zoom, airflow_db, monkeypatch, tmp_path):
