@@ -28,6 +28,7 @@ import sys
 import time
 import traceback
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
@@ -82,20 +83,27 @@ def main() -> int:
     os.environ.setdefault(FIRST_DAY_VARIABLE, first.isoformat())
     airflow_log_path = demo_dir / "airflow.log"
     airflow_log_path.write_bytes(b"")
-    # The emulator boots in its own process while this one imports Airflow.
-    emulator = start_emulator(args.port, state_file, airflow_log_path, args.extract, contact)
     console = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
+    # The emulator boots in its own process while this one imports Airflow and migrates the DB.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        booting = pool.submit(start_emulator, args.port, state_file, airflow_log_path, args.extract, contact)
+        try:
+            with output_to(airflow_log_path):
+                dag = prepare_airflow()
+        except BaseException:
+            with contextlib.suppress(BaseException):  # the emulator's own failure, if any, is secondary here
+                booting.result().stop()
+            raise
+        emulator = booting.result()
     try:
         os.environ["AIRFLOW_CONN_ZOOM_DEFAULT"] = emulator.connection_uri_json(group_api=args.group_api)
         say(console, f"Zoom emulator on {emulator.url} (state {shown(state_file)}); log {shown(airflow_log_path)}")
-        with output_to(airflow_log_path):
-            dag = prepare_airflow()
         # Airflow's modules live as long as the process: keep the garbage collector from rescanning them each day.
         gc.freeze()
         say(
             console,
-            f"{DAG_ID}: {len(days)} days, {first} to {last}, one dag.test() each in this process "
-            f"(ready after {time.monotonic() - started:.1f} s)",
+            f"{DAG_ID}: {len(days)} day{'s' * (len(days) != 1)}, {first} to {last}, one dag.test() each, in this "
+            f"process (ready after {time.monotonic() - started:.1f} s)",
         )
         conf = {"hr_extract_path": str(args.extract.resolve())}
         totals = dict.fromkeys(COUNTS, 0)
