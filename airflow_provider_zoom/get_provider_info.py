@@ -48,6 +48,7 @@ def get_provider_info() -> dict:
                         "account_id": "Zoom account ID of the app",
                         "oauth_url": "https://zoom.us/oauth/token",
                         "credential_cache_dir": "$AIRFLOW_HOME/.zoom_tokens",
+                        "rate_limiter_conn_id": "redis_default",
                         "proxies": '{"https": "http://proxy.example:3128"}',
                     },
                 },
@@ -103,6 +104,25 @@ _CONN_FIELDS: dict = {
         "schema": dict(_OPTIONAL_NUMBER),
     },
     # Like the plan: a choice list whose empty choice means the default.
+    "rate_limiter": {
+        "label": "Rate limiter",
+        "description": "Who shares the pacing above: process (each task process paces itself), machine (every "
+        "process of a worker, through files beside the token cache), redis (every worker of the deployment, "
+        "through the Redis connection below; needs airflow-provider-zoom[redis]). With machine or redis, any "
+        "number of tasks together keep to the plan's limits. Empty: process.",
+        "schema": {
+            "type": ["string", "null"],
+            "enum": [None, "process", "machine", "redis"],
+            "values_display": {"null": "(default: process)", "process": "process", "machine": "machine",
+                               "redis": "redis"},
+        },
+    },
+    "rate_limiter_conn_id": {
+        "label": "Rate limiter Redis connection",
+        "description": "ID of the Airflow Redis connection the redis rate limiter keeps its slots in, reachable "
+        "from every worker; empty: redis_default.",
+        "schema": {"type": ["string", "null"]},
+    },
     "group_api": {
         "label": "Group API",
         "description": "im_groups: Zoom's retired IM Groups API (accounts that still serve it); contact_groups: "

@@ -97,8 +97,7 @@ def fresh_process_state():
         group_api_memory.forget_all()
         with token_cache._FILE_CACHES_GUARD:
             token_cache._FILE_CACHES.clear()
-        with rate_limit._PACERS_GUARD:
-            rate_limit._PACERS.clear()
+        rate_limit.forget_all()
 
     clear()
     yield

@@ -13,6 +13,7 @@ in the connection form): ``oauth_url`` (was ``oauth_token_url``), ``credential_c
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import ipaddress
 import json
 import math
@@ -32,6 +33,7 @@ from airflow_provider_zoom._defaults import (
 from airflow_provider_zoom._transport.oauth import S2SCredentials
 from airflow_provider_zoom._transport.rate_limit import PLAN_LIMITS, RateLimits
 from airflow_provider_zoom._transport.retries import RetryPolicy
+from airflow_provider_zoom._transport.slot_stores import DEFAULT_REDIS_CONN_ID, LIMITER_BACKENDS
 from airflow_provider_zoom._transport.token_cache import default_token_cache_dir
 from airflow_provider_zoom.exceptions import ZoomConfigError
 
@@ -49,6 +51,8 @@ EXTRAS: tuple[str, ...] = (
     "light_rps",
     "medium_rps",
     "heavy_rps",
+    "rate_limiter",
+    "rate_limiter_conn_id",
     "group_api",
     "timeout",
     "connect_timeout",
@@ -81,6 +85,8 @@ class ZoomConnectionConfig:
     light_rps: float | None = None
     medium_rps: float | None = None
     heavy_rps: float | None = None
+    rate_limiter: str = "process"  # process | machine | redis: who shares the pacing (slot_stores)
+    rate_limiter_conn_id: str = DEFAULT_REDIS_CONN_ID  # the Airflow Redis connection of rate_limiter "redis"
     group_api: str = "auto"  # auto | im_groups | contact_groups
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S
     read_timeout: float = DEFAULT_READ_TIMEOUT_S
@@ -107,6 +113,11 @@ class ZoomConnectionConfig:
         return RateLimits.resolve(
             plan=self.plan, light_rps=self.light_rps, medium_rps=self.medium_rps, heavy_rps=self.heavy_rps
         )
+
+    @property
+    def rate_limiter_dir(self) -> str:
+        """The folder of the ``machine`` limiter's files: the token cache's, also when tokens stay in the process."""
+        return self.credential_cache_dir or str(default_token_cache_dir())
 
     @property
     def credentials(self) -> S2SCredentials:
@@ -210,6 +221,8 @@ class _Resolver:
             light_rps=light_rps,
             medium_rps=medium_rps,
             heavy_rps=heavy_rps,
+            rate_limiter=self.rate_limiter(),
+            rate_limiter_conn_id=self.rate_limiter_conn_id(),
             group_api=self.group_api(),
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
@@ -293,6 +306,28 @@ class _Resolver:
         if not isinstance(value, str) or value.strip().lower() not in PLAN_LIMITS:
             raise self.error(where, f"must be one of {', '.join(PLAN_LIMITS)}", value)
         return value.strip().lower()
+
+    def rate_limiter(self) -> str:
+        value, where = self.pick("rate_limiter")
+        if where is None:
+            return "process"
+        if not isinstance(value, str) or value.strip().lower() not in LIMITER_BACKENDS:
+            raise self.error(where, f"must be one of {', '.join(LIMITER_BACKENDS)}", value)
+        backend = value.strip().lower()
+        if backend == "redis" and importlib.util.find_spec("airflow.providers.redis") is None:
+            raise ZoomConfigError(
+                f"Zoom connection {self.conn_id!r}: {where} is \"redis\", which needs apache-airflow-providers-redis "
+                'on every worker: pip install "airflow-provider-zoom[redis]"'
+            )
+        return backend
+
+    def rate_limiter_conn_id(self) -> str:
+        value, where = self.pick("rate_limiter_conn_id")
+        if where is None:
+            return DEFAULT_REDIS_CONN_ID
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(where, "must be the ID of an Airflow Redis connection", value)
+        return value.strip()
 
     def group_api(self) -> str:
         value, where = self.pick("group_api")

@@ -5,7 +5,8 @@ over the limit costs 429s and retries. Token buckets and sliding-window librarie
 limits) allow bursts by design; what stays under a fixed-window limit is evenly spaced request
 starts, which takes a dozen lines: a slot every ``1/rate`` seconds, handed out in order under a
 lock, never earlier than its time. A 429 (the account's budget is shared with other apps) cuts the
-rate; a second of successes wins some of it back.
+rate; a second of successes wins some of it back. The slots can be shared by every process of a machine or of
+a deployment (``slot_stores``), so that any number of tasks together keep to the account's limits.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+
+from airflow_provider_zoom._transport.slot_stores import ProcessSlots, SlotStore, slot_store
+from airflow_provider_zoom._transport.slot_stores import forget_all as forget_stores
 
 # Zoom's published per-second limits (Light, Medium, Heavy) per plan (Heavy: Contact Groups writes).
 PLAN_LIMITS: dict[str, dict[str, float]] = {
@@ -46,26 +50,36 @@ def category_of(method: str, path: str) -> str:
 
 
 class Pacer:
-    """Hands out request start times ``1/rate`` apart to any number of threads."""
+    """Hands out request start times ``1/rate`` apart on a line of slots shared with every other pacer of its key.
 
-    def __init__(self, rate: float, *, clock=time.monotonic, sleep=time.sleep):
+    The line (``slot_stores``: the process, the machine, or Redis) holds one number per account and category,
+    the next free start; each ``acquire`` reserves the next one with this pacer's interval and sleeps until it.
+    Two hooks with different rates on one line together stay under the larger rate, as the spacing is shared.
+
+    The adaptive part stays with the pacer, that is with the process: a 429 widens the interval this pacer
+    reserves, and about a second of its own successes narrows it again. On a shared line that is enough: a
+    process's wider reservations push everyone's later starts back, and the 429s of an over-budget second land on
+    whichever processes sent then, so all that send slow down together. A shared slow-down factor would cost a
+    second store round trip per call, and a process that died slowed would leave it behind with nobody to
+    restore it. Recovery is per process too, hence more careful when many processes share the budget.
+    """
+
+    def __init__(self, rate: float, *, slots: SlotStore | None = None, key: str = "", clock=time.monotonic,
+                 sleep=time.sleep):
         if rate <= 0:
             raise ValueError(f"rate must be positive, not {rate!r}")
         self.max_rate = float(rate)
         self.rate = float(rate)
-        self._clock = clock
+        self.key = key
+        self.slots: SlotStore = slots if slots is not None else ProcessSlots(clock)
         self._sleep = sleep
-        self._next = 0.0
         self._successes = 0
         self._lock = threading.Lock()
 
     def acquire(self) -> None:
-        with self._lock:
-            now = self._clock()
-            slot = max(now, self._next)
-            self._next = slot + 1.0 / self.rate
-        if slot > now:
-            self._sleep(slot - now)
+        wait = self.slots.reserve(self.key, 1.0 / self.rate)
+        if wait > 0:
+            self._sleep(wait)
 
     def slow_down(self) -> None:
         with self._lock:
@@ -114,7 +128,15 @@ _PACERS: dict[tuple, Pacer] = {}
 _PACERS_GUARD = threading.Lock()
 
 
-def shared_pacer(account_key: tuple, category: str, rate: float) -> Pacer:
-    """One pacer per account, category and rate in the process, so that all hooks share the budget."""
+def shared_pacer(line: str, rate: float, slots: SlotStore | None = None) -> Pacer:
+    """One pacer per line (account and category), rate and store in the process, so that all hooks share it."""
+    slots = slots if slots is not None else slot_store("process")
     with _PACERS_GUARD:
-        return _PACERS.setdefault((*account_key, category, rate), Pacer(rate))
+        return _PACERS.setdefault((line, rate, id(slots)), Pacer(rate, slots=slots, key=line))
+
+
+def forget_all() -> None:
+    """Drop every pacer, store and line of the process (tests start from nothing)."""
+    with _PACERS_GUARD:
+        _PACERS.clear()
+    forget_stores()

@@ -31,6 +31,7 @@ from airflow_provider_zoom._transport.retries import (
     raise_for_reply,
     zoom_error_fields,
 )
+from airflow_provider_zoom._transport.slot_stores import SlotStore, line_key, slot_store
 from airflow_provider_zoom._transport.token_cache import ProcessTokenCache, token_cache
 from airflow_provider_zoom.exceptions import (
     ZoomAPIError,
@@ -92,9 +93,10 @@ class ZoomHook(HttpHook):
 
     Connection: login = client ID, password = client secret, host = API base URL (default
     ``https://api.zoom.us/v2``), extras as listed in the connection form (``account_id``, ``oauth_url``,
-    ``plan``, ``light_rps``, ``medium_rps``, ``timeout``, ``connect_timeout``, ``read_timeout``,
-    ``max_attempts``, ``max_retry_seconds``, ``credential_cache``, ``credential_cache_dir``, ``proxies``,
-    ``verify``). Every setting is resolved once into ``hook.config`` (a frozen ``ZoomConnectionConfig``):
+    ``plan``, ``light_rps``, ``medium_rps``, ``heavy_rps``, ``rate_limiter``, ``rate_limiter_conn_id``,
+    ``timeout``, ``connect_timeout``, ``read_timeout``, ``max_attempts``, ``max_retry_seconds``,
+    ``credential_cache``, ``credential_cache_dir``, ``proxies``, ``verify``). Every setting is resolved once
+    into ``hook.config`` (a frozen ``ZoomConnectionConfig``):
     hook argument, then connection extra, then default. Arguments left at None take the connection's value.
 
     Every call goes through one path (``request``): pacing, token renewal, retries, Zoom's error parsing.
@@ -112,6 +114,12 @@ class ZoomHook(HttpHook):
     :param max_retry_seconds: bound on the time one call spends retrying (default 300).
     :param plan: pace requests to this Zoom plan's per-second limits (``free``, ``pro``, ``business``),
         shared by every hook of the process; ``light_rps`` / ``medium_rps`` set explicit rates. Unset: no pacing.
+    :param rate_limiter: who shares that pacing: ``process`` (default; each process paces itself), ``machine``
+        (every process of the worker, through files beside the token cache) or ``redis`` (every worker of the
+        deployment, through the Redis of the Airflow connection ``rate_limiter_conn_id``; needs the ``redis``
+        extra). With a shared one, any number of tasks together keep to the plan's limits.
+    :param rate_limiter_conn_id: the Airflow Redis connection of ``rate_limiter="redis"`` (default
+        ``redis_default``).
     :param credential_cache: where access tokens are kept: ``file`` (default, shared by the processes of a
         machine) or ``process``.
     :param credential_cache_dir: the folder of the ``file`` cache (default ``$AIRFLOW_HOME/.zoom_tokens``).
@@ -155,6 +163,8 @@ class ZoomHook(HttpHook):
         light_rps: float | None = None,
         medium_rps: float | None = None,
         heavy_rps: float | None = None,
+        rate_limiter: str | None = None,
+        rate_limiter_conn_id: str | None = None,
         group_api: str | None = None,
         credential_cache: str | None = None,
         credential_cache_dir: str | os.PathLike | None = None,
@@ -179,6 +189,8 @@ class ZoomHook(HttpHook):
             "light_rps": light_rps,
             "medium_rps": medium_rps,
             "heavy_rps": heavy_rps,
+            "rate_limiter": rate_limiter,
+            "rate_limiter_conn_id": rate_limiter_conn_id,
             "group_api": group_api,
             "credential_cache": credential_cache,
             "credential_cache_dir": credential_cache_dir,
@@ -236,7 +248,13 @@ class ZoomHook(HttpHook):
         rate = getattr(limits, category)
         if not rate:
             return None
-        return shared_pacer(self.credentials.cache_key, category, rate)
+        return shared_pacer(line_key(self.config.api_url, self.config.account_id, category), rate, self._slots)
+
+    @functools.cached_property
+    def _slots(self) -> SlotStore:
+        """Where the pacing's slots are reserved: this process, this machine, or Redis (``rate_limiter``)."""
+        config = self.config
+        return slot_store(config.rate_limiter, directory=config.rate_limiter_dir, conn_id=config.rate_limiter_conn_id)
 
     def _set_base_url(self, connection: Any = None) -> None:
         """HttpHook's base URL is the config's: https assumed, plain http only to a loopback address."""

@@ -34,6 +34,8 @@ def _set_connection(monkeypatch, zoom, **changes):
         ({"plan": "gold"}, 'extra "plan" must be one of free, pro, business, got "gold"'),
         ({"light_rps": "fast"}, 'extra "light_rps" must be a positive number of requests per second, got "fast"'),
         ({"medium_rps": 0}, 'extra "medium_rps" must be a positive number of requests per second, got 0'),
+        ({"rate_limiter": "cluster"}, 'extra "rate_limiter" must be one of process, machine, redis, got "cluster"'),
+        ({"rate_limiter_conn_id": 5}, 'extra "rate_limiter_conn_id" must be the ID of an Airflow Redis connection'),
         ({"credential_cache": "redis"}, 'extra "credential_cache" must be "file" or "process", got "redis"'),
         ({"token_cache": "redis"}, 'extra "token_cache" must be "file" or "process", got "redis"'),  # its old name
         ({"credential_cache_dir": 7}, 'extra "credential_cache_dir" must be the path of a folder, got 7'),
