@@ -41,6 +41,8 @@ GOAL_TEXT = {
     "one_taskflow_task_parse_ratio": ("report", None),
     "provider_import_s": ("report", None),
     "wave_10k_peak_rss_mib": ("report", None),
+    "shared_limiter_rate_fraction": (">= 0.95", lambda v: v >= 0.95),
+    "shared_limiter_429s": ("0", lambda v: v == 0),
 }
 DESCRIPTION = {
     "client_overhead_ratio": "ZoomHook / bare requests.Session, sequential creates, median of paired rounds",
@@ -59,6 +61,9 @@ DESCRIPTION = {
     "one_taskflow_task_parse_ratio": "the same, for reference: an empty DAG with one @task / an empty DAG file",
     "provider_import_s": "importing the provider's operator modules in a DAG processor's parse child",
     "wave_10k_peak_rss_mib": "peak RSS of a process running a 10,000-group wave",
+    "shared_limiter_rate_fraction": "4 wave tasks at once, each at the full Business plan, rate_limiter redis: "
+    "creates/s together / 80/s Light",
+    "shared_limiter_429s": "429 replies during those 4 concurrent waves",
 }
 PLAN = {  # name -> (module, args, args with --quick, figures it yields)
     "client_overhead": ("bench.client_overhead", ["--creates", "500", "--rounds", "11"],
@@ -78,6 +83,8 @@ PLAN = {  # name -> (module, args, args with --quick, figures it yields)
     "scheduler_e2e": ("bench.scheduler_e2e", ["--cohorts", "500", "--compare-cohorts", "100"],
                       ["--cohorts", "20", "--wave-runs", "2"],
                       ["e2e_mapped_vs_batch_ratio", "e2e_baseline_vs_batch_ratio", "e2e_batch_vs_floor_ratio"]),
+    "shared_limiter": ("bench.shared_limiter", ["--tasks", "4", "--groups", "500"], ["--tasks", "4", "--groups", "100"],
+                       ["shared_limiter_rate_fraction", "shared_limiter_429s"]),
 }
 
 
