@@ -322,6 +322,12 @@ class Stack:
                 # The task supervisor notices its task's exit at its next wake-up, at most this many seconds later:
                 # the default 5 s cost every short task here up to 5 s of a worker slot.
                 "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "1",
+                # A lost worker (test_e2e_6): its running task stops heartbeating (every 1 s above, through the
+                # API server) and the scheduler fails it, to be retried elsewhere, once its last heartbeat is
+                # older than this (default 300 s), checking every ..._DETECTION_INTERVAL s (default 10). 30 s is
+                # 30 missed heartbeats: a slow but healthy task on this loaded 2-core machine is not failed.
+                "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
+                "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
                 "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.5",
                 "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
                 "AIRFLOW__SCHEDULER__JOB_HEARTBEAT_SEC": "2",
@@ -358,6 +364,35 @@ class Stack:
         if not component.alive():
             raise RuntimeError(f"Celery worker {name} exited:\n{component.tail()}")
         return f"{name}@" in component.log_text() and " ready." in component.log_text()
+
+    def kill_worker(self, name: str) -> list[int]:
+        """A machine lost: SIGKILL Celery worker ``name`` and everything it started, at once: its process group
+        (the worker, its pool, each task's supervisor) and each task process (in a process group of its own)."""
+        import psutil
+
+        component = self.components[name]
+        tree = [psutil.Process(component.popen.pid)]
+        with contextlib.suppress(psutil.Error):
+            tree += tree[0].children(recursive=True)
+        component.signal_group(signal.SIGKILL)
+        for proc in tree:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        component.popen.wait(10)
+        psutil.wait_procs(tree, timeout=10)
+        return [proc.pid for proc in tree]
+
+    def restart_worker(self, name: str) -> None:
+        """Start worker ``name`` again (after ``kill_worker``) and wait until it is ready."""
+        component = self.components[name]
+        readies = component.log_text().count(" ready.")
+        component.start()
+        wait_until(
+            f"Celery worker {name} to be ready again",
+            lambda: self._worker_ready(name) and component.log_text().count(" ready.") > readies,
+            STARTUP_TIMEOUT,
+            on_timeout=self.log_tails,
+        )
 
     def log_tails(self, lines: int = 40) -> str:
         parts = []
