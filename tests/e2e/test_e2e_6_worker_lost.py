@@ -88,9 +88,7 @@ def test_wave_survives_losing_its_worker(stack, tmp_path):
     stack.emulator.reset(keep_config=False, timeout=30)  # an empty account, counters at 0, start-up config
 
     conf = {"hr_extract_path": str(extract), "zoom_plan": "free"}  # paced slowly: the kill lands mid-wave
-    run_id = stack.api_call("POST", f"dags/{DAG_ID}/dagRuns", json={"logical_date": None, "conf": conf})[
-        "dag_run_id"
-    ]
+    run_id = stack.api_call("POST", f"dags/{DAG_ID}/dagRuns", json={"logical_date": None, "conf": conf})["dag_run_id"]
     ti_path = f"dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{TASK_ID}"
 
     def mid_wave():
