@@ -62,11 +62,14 @@ docs: $(DOCS_INSTALLED)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict -d site/
 
 # Benchmarks of issue 4, not part of `make test`: a table on stdout and bench/results.json (see bench/README.md).
-# The end-to-end part needs PostgreSQL's client libraries for Airflow's metadata DB.
+# The end-to-end part needs PostgreSQL's client libraries for Airflow's metadata DB, the shared limiter's part
+# providers-redis (and Redis on 127.0.0.1:6379, started like make e2e's).
 .PHONY: bench
 bench: install
 	$(PY) -c "import psycopg2, asyncpg" 2>/dev/null || $(PY) -m pip install --quiet --disable-pip-version-check \
 		psycopg2-binary==2.9.13 asyncpg==0.32.0
+	$(PY) -c "import airflow.providers.redis" 2>/dev/null || $(PY) -m pip install --quiet --disable-pip-version-check \
+		-c constraints.txt -c constraints-e2e.txt apache-airflow-providers-redis redis
 	$(PY) -m bench.run
 
 # End-to-end on a real Airflow (README "End-to-end on a real Airflow"), not part of `make test`: scheduler, DAG

@@ -10,6 +10,9 @@ a Redis DB of its own, with a scratch ``AIRFLOW_HOME``:
 - ``airflow triggerer``,
 - two ``airflow celery worker`` processes (``worker-a``, ``worker-b``, 2 slots each).
 
+The ``zoom_default`` connection paces with ``rate_limiter="redis"`` in the run's Redis DB (connection
+``zoom_rate_limiter``), so that every task on both workers shares the account's per-second budget.
+
 **The clock.** The sample extract's hires start between 2026-11-23 and 2026-12-11, and Airflow only backfills
 intervals that have ended (and only starts runs whose ``run_after`` is past, by the database's ``now()``). So the
 whole deployment lives on a clock shifted to ``FAKE_NOW`` (the day after the wave), whatever today is: every
@@ -42,7 +45,7 @@ from typing import Any
 
 import requests
 
-from tests.e2e.services import PostgresDatabase, RedisDatabase, ensure_postgres, ensure_redis
+from tests.e2e.services import REDIS_HOST, REDIS_PORT, PostgresDatabase, RedisDatabase, ensure_postgres, ensure_redis
 from zoom_emulator.process import EmulatorProcess
 
 REPO = Path(__file__).resolve().parents[2]
@@ -56,6 +59,7 @@ WORKER_CONCURRENCY = 2
 STARTUP_TIMEOUT = 240.0
 STOP_TIMEOUT = 20.0
 RUN_MARKER = "ZOOM_E2E_RUN"
+RATE_LIMITER_CONN_ID = "zoom_rate_limiter"
 
 
 def free_port() -> int:
@@ -299,7 +303,12 @@ class Stack:
                     [str(Path(__file__).parent / "clock"), str(Path(__file__).parent), str(REPO)]
                 ),
                 "AIRFLOW_HOME": str(self.home),
-                "AIRFLOW_CONN_ZOOM_DEFAULT": self.emulator.connection_uri_json(),
+                "AIRFLOW_CONN_ZOOM_DEFAULT": self.emulator.connection_uri_json(
+                    rate_limiter="redis", rate_limiter_conn_id=RATE_LIMITER_CONN_ID
+                ),
+                f"AIRFLOW_CONN_{RATE_LIMITER_CONN_ID.upper()}": json.dumps(
+                    {"conn_type": "redis", "host": REDIS_HOST, "port": REDIS_PORT, "extra": {"db": self.redis.number}}
+                ),
                 "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
                 "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
                 "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
