@@ -52,7 +52,10 @@ def child(task: int, groups: int, folder: Path, go: Path) -> None:
         time.sleep(0.005)
     started = time.time()
     result = operator.execute({"ti": _TaskInstanceStub(), "run_id": f"bench-{task}"})
-    print(json.dumps({"task": task, "started": started, "ended": time.time(),
+    from airflow_provider_zoom._transport import rate_limit
+
+    missed = sum(pacer.missed for pacer in rate_limit._PACERS.values())
+    print(json.dumps({"task": task, "started": started, "ended": time.time(), "slots_given_up": missed,
                       **{k: result.get(k, 0) for k in ("total", "created_count", "exists_count", "failed_count")}}),
           flush=True)
 

@@ -88,3 +88,17 @@ def test_each_operation_is_paced_in_zooms_category(method, path, category):
     from airflow_provider_zoom._transport.rate_limit import category_of
 
     assert category_of(method, path) == category
+
+
+def test_a_start_overslept_takes_a_new_slot_instead_of_crowding_the_next_window():
+    clock = FakeClock()
+    oversleeps = [0.05]  # a busy machine wakes the thread 50 ms late, once
+
+    def sleep(seconds):
+        clock.sleep(seconds + (oversleeps.pop() if oversleeps else 0.0))
+
+    pacer = Pacer(10, clock=clock, sleep=sleep)
+    pacer.acquire()  # slot 100.0, on time
+    pacer.acquire()  # slot 100.1, woken at 100.15: given up; slot 100.2, on time
+    assert clock.now == pytest.approx(100.2)
+    assert pacer.missed == 1
