@@ -68,8 +68,12 @@ def emit_groups_event(
     ``zoom_target`` gives); those of tasks that did not run are None. One event per account, on the API the run
     ended on: a switch only goes from IM Groups to Contact Groups, so any task on Contact Groups means the run's
     groups are contact groups. No target (no Zoom work in the run, e.g. a day without hires): no event, so that
-    downstream DAGs are not woken for nothing.
+    downstream DAGs are not woken for nothing. A summary with a true ``dry_run`` emits nothing either: the run
+    changed nothing that a downstream DAG could act on.
     """
+    if summary.get("dry_run"):
+        log.info("Dry run: no asset event")
+        return []
     apis: dict[str, set[str]] = {}
     for target in targets:
         if target and target.get("account_id") and target.get("group_api") in GROUP_APIS:

@@ -55,6 +55,13 @@ def test_no_zoom_work_no_event():
     assert events.by_alias == {}
 
 
+def test_a_dry_run_emits_nothing():
+    events = Recorder()
+    target = {"account_id": "A", "group_api": "im_groups"}
+    assert emit_groups_event(events, {"dry_run": True, "created": 3}, [target]) == []
+    assert events.by_alias == {}
+
+
 def test_the_extra_holds_counts_only():
     summary = {"created": 1, "plan_failed": True, "message": "text", "rejected_rows": [{"email": "a@example.com"}]}
     assert event_extra(summary, "im_groups") == {"created": 1, "group_api": "im_groups"}
