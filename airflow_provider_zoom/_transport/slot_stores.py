@@ -34,8 +34,8 @@ LIMITER_BACKENDS = ("process", "machine", "redis")
 DEFAULT_REDIS_CONN_ID = "redis_default"
 #: How long a shared store is left alone after it failed; meanwhile each process paces itself.
 RETRY_AFTER_S = 15.0
-#: A next slot further ahead than this cannot come from live reservations (a clock set back, a stale file): reset.
-MAX_AHEAD_S = 300.0
+#: A next slot further ahead than this cannot come from live reservations (a clock set back): reset.
+MAX_AHEAD_S = 3600.0
 #: Redis calls give up after this long and the process paces itself (redis-py's default is to wait forever).
 REDIS_TIMEOUT_S = 1.0
 REDIS_KEY_PREFIX = "airflow-provider-zoom:pace:"

@@ -47,6 +47,8 @@ EXTRA_LABELS = (
     "Zoom plan (pacing)",
     "Light requests per second",
     "Medium requests per second",
+    "Rate limiter",
+    "Rate limiter Redis connection",
     "Timeout (s)",
     "Connect timeout (s)",
     "Read timeout (s)",
@@ -57,7 +59,7 @@ EXTRA_LABELS = (
     "Proxies",
     "Verify TLS",
 )
-CHOICE_LABELS = ("Zoom plan (pacing)", "Access token cache")  # dropdowns: no <input> of their own
+CHOICE_LABELS = ("Zoom plan (pacing)", "Rate limiter", "Access token cache")  # dropdowns: no <input> of their own
 UI_TIMEOUT_MS = 30_000
 PORTLESS_TEST_BUG = "The host or port to test differs from the stored connection"
 
