@@ -69,6 +69,26 @@ def test_wave_operator_fails_at_once_on_a_wrong_setting(zoom, monkeypatch):
         WaveCreateGroupsOperator(task_id="create", groups=["A"]).execute({"ti": None})
 
 
+def test_the_redis_limiter_without_providers_redis_says_what_to_install(zoom, monkeypatch):
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "airflow.providers.redis" else find_spec(name, *a)
+    )
+    _set_connection(monkeypatch, zoom, extra={"plan": "pro", "rate_limiter": "redis"})
+    with pytest.raises(ZoomConfigError, match=r'pip install "airflow-provider-zoom\[redis\]"'):
+        ZoomHook().check_config()
+    assert zoom.count("POST /v2/im/groups") == 0
+
+
+def test_the_redis_limiter_names_a_missing_redis_connection(zoom, monkeypatch):
+    pytest.importorskip("airflow.providers.redis")
+    _set_connection(monkeypatch, zoom, extra={"plan": "pro", "rate_limiter": "redis", "rate_limiter_conn_id": "nope"})
+    with pytest.raises(ZoomConfigError, match="no Airflow connection 'nope'"):
+        ZoomHook().list_im_groups()
+
+
 def test_a_proxy_password_is_not_shown_in_the_error(zoom, monkeypatch):
     _set_connection(monkeypatch, zoom, extra={"proxies": "http://user:pw-9f8e@proxy:3128"})
     with pytest.raises(ZoomConfigError) as info:
