@@ -39,11 +39,23 @@ def report(results: dict) -> str:
             if key in e["runs"]:
                 r = e["runs"][key]
                 runs = f" (median of {r['runs']})" if r.get("runs", 1) > 1 else ""
-                lines.append(f"- {label} `{r['dag_id']}`: {r['wall_s']:.1f} s DAG run{runs}, "
-                             f"{r['task_instances']} task instances, {r['api_requests']} Zoom API calls, "
-                             f"{r['tokens_issued']} tokens, {r['status_429']} 429s.")
-        lines.append(f"- Floors for {e['cohorts']} cohorts: creates at 80/s {e['floor_s']:.2f} s; creates plus one "
-                     f"member call per cohort at 60/s {e.get('floor_with_members_s', float('nan')):.2f} s.")
+                cohorts = e.get("compare_cohorts", e["cohorts"]) if key != "wave" else e["cohorts"]
+                lines.append(f"- {label} `{r['dag_id']}`: {r['wall_s']:.1f} s DAG run{runs} over {cohorts} cohorts, "
+                             f"{r['task_instances']} task instances ({r['wall_s_per_task_instance']:.2f} s each), "
+                             f"{r['api_requests']} Zoom API calls, {r['tokens_issued']} tokens, "
+                             f"{r['status_429']} 429s.")
+        if "wave_breakdown" in e:
+            b = e["wave_breakdown"]
+            lines.append(f"- Floor for {e['cohorts']} cohorts: {e['floor_s']:.2f} s (creates at 80/s "
+                         f"{e['floor_light_only_s']:.2f} s, member calls at 60/s beside them). The wave DAG's run: "
+                         f"Zoom tasks {b['zoom_tasks_s']:.1f} s ({b['zoom_tasks_vs_floor']:.2f}x the floor, task "
+                         f"start-up included), other tasks {b['other_tasks_s']:.1f} s, gaps between tasks "
+                         f"{b['gaps_s']:.1f} s.")
+    if "wave_floor" in d:
+        w = d["wave_floor"]
+        shares = ", ".join(f"{c} {v:.2f}" for c, v in w["fraction_of_limit_by_category"].items())
+        lines.append(f"- {w['groups']:,}-cohort wave in one task: {w['wall_s']:.1f} s against a floor of "
+                     f"{w['wave_floor_s']:.1f} s; share of each category's limit: {shares}; {w['status_429']} 429s.")
     if "dag_parse" in d:
         p = d["dag_parse"]
         parts = [f"`{name}` {f['airflow_parse_median_s'] * 1000:.0f} ms ({f['airflow_parse_ratio_vs_empty']:.2f}x; "

@@ -137,7 +137,8 @@ def main() -> int:
         for name, (module, full, quick, _) in PLAN.items():
             if name in args.skip:
                 continue
-            log(f"{name}: running {module} (load average {os.getloadavg()[0]:.2f})")
+            load_before = os.getloadavg()
+            log(f"{name}: running {module} (load average {load_before[0]:.2f})")
             t0 = time.monotonic()
             code = code_version()
             for key in PLAN[name][3]:
@@ -152,6 +153,7 @@ def main() -> int:
             if detail[name].get("errors"):  # a part failed (one DAG run, say); its other figures stand
                 errors[name] = detail[name]["errors"]
             detail[name].update(bench_seconds=time.monotonic() - t0, load_average_after=os.getloadavg(),
+                                load_average_before=load_before, machine=machine(),  # --only runs mix machines
                                 code=code, measured_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
             for key in PLAN[name][3]:
                 results[key] = detail[name].get(key)

@@ -10,18 +10,23 @@ hold 16 concurrent tasks: the API server's connection pool times out waiting for
 DAGs and the baseline. Runs are triggered through the REST API one after the other, on an emptied
 emulator account each, and timed by the run's ``end_date - start_date`` as the API reports it:
 
-(a) ``zoom_onboarding_wave``: the batch wave DAG, 100 departments x 5 ISO weeks, 2 hires each;
-(b) ``zoom_onboarding_im_groups``: the per-group mapped sample DAG, 500 cohorts starting on its run's day;
-(c) ``baseline_http_mapped``: HttpOperator mapped per group, a token per task (``bench/dags``).
+(a) ``zoom_onboarding_wave``: the batch wave DAG, 100 departments x 5 ISO weeks, 2 hires each; its floor is the
+    larger of 500 creates at 80/s and 500 member calls at 60/s (they run side by side), and its timeline (each
+    task's duration, the gaps between tasks) says where the rest goes;
+(b) ``zoom_onboarding_im_groups``: the per-group mapped sample DAG, ``--compare-cohorts`` cohorts (default: as
+    many as (a)) starting on its run's day;
+(c) ``baseline_http_mapped``: HttpOperator mapped per group, a token per task (``bench/dags``), likewise.
 
-The wave DAG runs ``--wave-runs`` times (default 5) and its median counts: at about 25 s, a few seconds of
-scheduler timing move it by a tenth. (b) and (c) run once: they last minutes over 1,000 to 2,000 task
-instances, so their run-to-run noise is small next to the ratios, and repeating them would triple the time.
+The wave DAG runs ``--wave-runs`` times (default 5) and its median counts: at 15 to 20 s, a second of scheduler
+timing moves it by a twentieth. (b) and (c) run once: they last minutes over hundreds of task instances, so
+their run-to-run noise is small next to the ratios. Their ratios to (a) scale their time per cohort to (a)'s
+cohorts: both run one or two tasks per cohort, 16 at a time, so their time grows with the cohorts.
 
 ``[scheduler] use_job_schedule = False`` keeps the daily sample DAG from creating its catchup runs (manual
 runs still run) and DAGs are unpaused at creation; every other setting is Airflow's default.
 
-    python -m bench.scheduler_e2e --cohorts 500 [--wave-runs 5] [--keep-home] [--db postgres|sqlite]
+    python -m bench.scheduler_e2e --cohorts 500 [--compare-cohorts 100] [--wave-runs 5] [--keep-home]
+        [--db postgres|sqlite] [--scheduler-idle-sleep S]
 """
 
 from __future__ import annotations
@@ -79,8 +84,9 @@ def _free_port() -> int:
 class Stack:
     """The Airflow components and the emulator; ``stop()`` ends every process group it started."""
 
-    def __init__(self, home: Path, cohorts: int, db_url: str):
+    def __init__(self, home: Path, cohorts: int, db_url: str, settings: dict[str, str] | None = None):
         self.home = home
+        self.settings = settings or {}
         self.cohorts = cohorts
         self.db_url = db_url
         self.procs: dict[str, subprocess.Popen] = {}
@@ -107,6 +113,7 @@ class Stack:
             AIRFLOW__API__PORT=str(self.port),
             AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{self.port}/execution/",
             AIRFLOW__API_AUTH__JWT_SECRET=secrets.token_hex(32),
+            **self.settings,
             AIRFLOW_CONN_ZOOM_DEFAULT=self.emulator.connection_uri_json(),
             AIRFLOW_CONN_ZOOM_API_HTTP=json.dumps({"conn_type": "http", "host": self.emulator.api_url}),
             AIRFLOW_CONN_ZOOM_OAUTH=json.dumps({
@@ -241,7 +248,7 @@ def _median_run(samples: list[dict]) -> dict:
 
 
 def measure(cohorts: int, keep_home: bool, only: list[str] | None = None, db: str = "postgres",
-            wave_runs: int = 5, compare_cohorts: int | None = None) -> dict:
+            wave_runs: int = 5, compare_cohorts: int | None = None, idle_sleep: float | None = None) -> dict:
     compare_cohorts = compare_cohorts or cohorts
     home = Path(tempfile.mkdtemp(prefix="zoom-bench-e2e-"))
     database = ScratchDatabase() if db == "postgres" else None
@@ -251,7 +258,8 @@ def measure(cohorts: int, keep_home: bool, only: list[str] | None = None, db: st
     errors: dict = {}
     try:
         db_url = database.create() if database else f"sqlite:///{home / 'airflow.db'}"
-        stack = Stack(home, cohorts, db_url)
+        settings = {} if idle_sleep is None else {"AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": str(idle_sleep)}
+        stack = Stack(home, cohorts, db_url, settings)
         wave_csv, day_csv = home / "wave.csv", home / "day.csv"
         write_wave_extract(wave_csv, cohorts)
         write_day_extract(day_csv, compare_cohorts)
@@ -298,7 +306,7 @@ def measure(cohorts: int, keep_home: bool, only: list[str] | None = None, db: st
                     "floor_one_after_the_other_s": cohorts / BUSINESS_LIGHT_RPS + cohorts / BUSINESS_MEDIUM_RPS,
                     "settings": {"executor": "LocalExecutor", "database": db,
                                  "components": list(COMPONENTS), "zoom_api_pool_slots": 8,
-                                 "wave_runs": wave_runs}}
+                                 "wave_runs": wave_runs, "scheduler_idle_sleep_time": idle_sleep or "default (1 s)"}}
     if "wave" in runs:
         wave = runs["wave"]["wall_s"]
         result["e2e_batch_vs_floor_ratio"] = wave / floor
@@ -332,9 +340,11 @@ def main() -> None:
     parser.add_argument("--compare-cohorts", type=int,
                         help="cohorts of the per-group mapped and HttpOperator DAGs (default: --cohorts); their "
                              "ratios to the wave DAG scale their time per cohort to --cohorts")
+    parser.add_argument("--scheduler-idle-sleep", type=float,
+                        help="[scheduler] scheduler_idle_sleep_time, for a what-if (default: Airflow's, 1 s)")
     args = parser.parse_args()
     print(json.dumps(measure(args.cohorts, args.keep_home, args.only, args.db, args.wave_runs,
-                             args.compare_cohorts)))
+                             args.compare_cohorts, args.scheduler_idle_sleep)))
 
 
 if __name__ == "__main__":
