@@ -275,7 +275,8 @@ def measure(cohorts: int, keep_home: bool, only: list[str] | None = None, db: st
         for key in only or ("wave", "mapped", "baseline"):
             samples = []
             for attempt in range(wave_runs if key == "wave" else 1):
-                log(f"e2e: running {DAGS[key][0]} over {cohorts} cohorts (run {attempt + 1})")
+                log(f"e2e: running {DAGS[key][0]} over {cohorts if key == 'wave' else compare_cohorts} cohorts "
+                    f"(run {attempt + 1})")
                 try:
                     run = stack.run_dag(key, confs[key], attempt)
                 except (RuntimeError, requests.RequestException) as exc:  # the other DAGs still get measured
