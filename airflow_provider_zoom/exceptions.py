@@ -176,6 +176,36 @@ class ZoomGroupExistsError(ZoomError):
         super().__init__(f"Group {name!r} already exists (id {group_id}) and on_conflict='fail'")
 
 
+class ZoomRemovalLimitError(ZoomError):
+    """Exact membership would remove more of a group than ``max_removal_share`` allows, or empty it.
+
+    Raised before anything is removed: a truncated HR extract looks exactly like a mass withdrawal, and
+    a wrong removal costs people their onboarding group.
+    """
+
+    permanent = True
+
+    def __init__(self, group: str, removing: list[str], members: int, max_share: float):
+        self.group = group
+        self.removing = list(removing)
+        self.members = members
+        self.max_share = max_share
+        share = len(removing) / members if members else 1.0
+        shown = ", ".join(self.removing[:10]) + (", ..." if len(self.removing) > 10 else "")
+        if len(removing) >= members:
+            why = "would leave it empty (a group is never emptied)"
+        else:
+            why = f"more than the Param max_removal_share={max_share:g} allows"
+        super().__init__(
+            f"Group {group!r}: exact membership would remove {len(removing)} of its {members} members "
+            f"({share:.0%}), {why}; nothing was removed. A truncated or partial HR extract looks like this: check "
+            f"the extract, or raise max_removal_share if these removals are intended. Would remove: {shown}"
+        )
+
+    def __reduce__(self):
+        return type(self), (self.group, self.removing, self.members, self.max_share)
+
+
 class ZoomRateLimitError(ZoomAPIError):
     """Zoom's daily limit is spent: retrying inside a worker slot would only burn hours."""
 

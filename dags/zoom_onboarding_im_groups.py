@@ -16,6 +16,11 @@ The first day it runs (its ``start_date``) is a deployment setting: the environm
 ``ZOOM_ONBOARDING_FIRST_DAY`` (``YYYY-MM-DD``, UTC; default 2026-11-23, the sample's first day), read when the
 file is parsed. Airflow runs no task of a day before it: a run of such a day is green and does nothing. Hires
 starting before it go through the wave DAG ``zoom_onboarding_wave``.
+
+``dry_run`` reads the account and writes nothing: the run's summary task logs, per cohort, what a real run
+would do. ``membership: exact`` also removes from an existing cohort group the people no longer in its cohort
+(the whole extract's, every start day), stopping before any change when more than ``max_removal_share`` of a
+group would go.
 """
 
 from __future__ import annotations
@@ -84,6 +89,17 @@ def first_day() -> pendulum.DateTime:
             0.5, type="number", minimum=0, maximum=1,
             description="Fail the run when more than this share of the extract's rows is rejected",
         ),
+        "membership": Param(
+            "add_only", enum=["add_only", "exact"],
+            description="exact: also remove from a cohort group the people no longer in its cohort",
+        ),
+        "max_removal_share": Param(
+            0.5, type="number", minimum=0, maximum=1,
+            description="exact: stop, removing nobody, when a run would remove more than this share of a group",
+        ),
+        "dry_run": Param(
+            False, type="boolean", description="Read the account, write nothing, log what a real run would do",
+        ),
     },
     default_args={"retries": 2, "retry_delay": pendulum.duration(seconds=30)},
 )
@@ -102,7 +118,7 @@ def zoom_onboarding_im_groups():
             quarantine_dir=params["quarantine_dir"] or None,
             max_rejected_share=params["max_rejected_share"],
         )
-        for key in ("quarantine_report", "rejected_rows", "noted_rows", "hires_in_run", "window"):
+        for key in ("quarantine_report", "rejected_rows", "noted_rows", "hires_in_run", "window", "cohort_members"):
             ti.xcom_push(key=key, value=plan[key])
         return plan["cohorts"]
 
@@ -115,6 +131,7 @@ def zoom_onboarding_im_groups():
             search_by_domain="{{ params.search_by_domain }}",
             search_by_account="{{ params.search_by_account }}",
             search_by_ma_account="{{ params.search_by_ma_account }}",
+            dry_run="{{ params.dry_run }}",
             zoom_conn_id=ZOOM_CONN_ID,
         )
 
@@ -123,16 +140,17 @@ def zoom_onboarding_im_groups():
             return PATH_FOR_OUTCOME[outcome["outcome"]]
 
         @task
-        def add_all_members(outcome: dict, emails: list[str]) -> dict:
-            return _add_members(outcome, emails, expected="created", only_missing=False)
+        def add_all_members(outcome: dict, emails: list[str], params: dict) -> dict:
+            return _add_members(outcome, emails, params, expected="created", only_missing=False)
 
         @task
-        def reconcile_members(outcome: dict, emails: list[str]) -> dict:
-            return _add_members(outcome, emails, expected="exists", only_missing=True)
+        def reconcile_members(outcome: dict, emails: list[str], group_name: str, params: dict, ti=None) -> dict:
+            cohort = (ti.xcom_pull(task_ids="plan_cohorts", key="cohort_members") or {}).get(group_name, emails)
+            return _add_members(outcome, emails, params, expected="exists", only_missing=True, keep=cohort)
 
         choose_path(created.output) >> [
             add_all_members(created.output, emails),
-            reconcile_members(created.output, emails),
+            reconcile_members(created.output, emails, group_name),
         ]
 
     @task(trigger_rule="all_done", retries=0, outlets=[ZOOM_GROUPS_ALIAS])
@@ -162,11 +180,18 @@ def zoom_onboarding_im_groups():
             rejected_rows=ti.xcom_pull(task_ids="plan_cohorts", key="rejected_rows"),
         )
         ti.xcom_push(key="summary", value=summary)
+        if summary.get("dry_run"):
+            from airflow_provider_zoom.onboarding.membership import format_dry_run
+
+            rows = [r for r in member_results if r]
+            ti.xcom_push(key="dry_run_report", value=rows)
+            log.info("Dry run, nothing was written to Zoom. A real run would do:\n%s", format_dry_run(rows))
         line = format_summary(summary)
         if summary["failed"]:
             raise AirflowFailException(f"{summary['failed']} of {len(cohorts)} cohorts failed: {line}")
         log.info("Onboarding summary: %s", line)
-        emit_groups_event(outlet_events, summary, outcomes)
+        if not summary.get("dry_run"):  # a dry run changed nothing: no downstream DAG is woken
+            emit_groups_event(outlet_events, summary, outcomes)
         return summary
 
     cohorts = plan_cohorts()
@@ -181,18 +206,24 @@ def _pull(ti, task_id: str, map_indexes: list[int]) -> list:
     return list(values) if isinstance(values, (list, tuple)) else [values]
 
 
-def _add_members(outcome: dict, emails: list[str], *, expected: str, only_missing: bool) -> dict:
+def _add_members(
+    outcome: dict, emails: list[str], params: dict, *, expected: str, only_missing: bool, keep: list | None = None
+) -> dict:
     # Airflow 3.3 cannot skip the path not taken inside a *mapped* task group (the branch's skip
     # targets map indexes that are not expanded yet), so each path checks the outcome itself.
     from airflow_provider_zoom._compat import AirflowSkipException
     from airflow_provider_zoom.exceptions import fail_fast_on_permanent_errors
     from airflow_provider_zoom.hooks.zoom import ZoomHook
+    from airflow_provider_zoom.onboarding.membership import sync_members
 
     if outcome["outcome"] != expected:
         raise AirflowSkipException(f"group {outcome['name']!r} was {outcome['outcome']}, not {expected}")
     with fail_fast_on_permanent_errors():
-        result = ZoomHook(zoom_conn_id=ZOOM_CONN_ID).add_members(
-            outcome["group_id"], emails, only_missing=only_missing, name=outcome["name"]
+        result = sync_members(
+            ZoomHook(zoom_conn_id=ZOOM_CONN_ID), outcome["group_id"], emails, name=outcome["name"], keep=keep,
+            only_missing=only_missing, membership=params["membership"] if expected == "exists" else "add_only",
+            max_removal_share=params["max_removal_share"], dry_run=bool(params["dry_run"]),
+            action="create" if expected == "created" else "exists",
         )
     return {"name": outcome["name"], "outcome": outcome["outcome"], **result}
 

@@ -10,6 +10,10 @@ pool, so parallel runs share one account's budget. A successful ``summarize`` em
 with the run's counts through the alias ``zoom_onboarding_groups`` (see ``zoom_onboarding_followup``).
 
 Trigger with ``--conf '{"hr_extract_path": "/data/wave.csv", "zoom_plan": "business"}'``.
+
+``dry_run`` reads the account and writes nothing; ``summarize`` logs per cohort what a real run would do.
+``membership: exact`` makes the reconcile step also remove the people no longer in their cohort, after
+checking every group against ``max_removal_share``.
 """
 
 from __future__ import annotations
@@ -58,6 +62,17 @@ WAVE_SETTINGS = {
             0.5, type="number", minimum=0, maximum=1,
             description="Fail the run when more than this share of the extract's rows is rejected",
         ),
+        "membership": Param(
+            "add_only", enum=["add_only", "exact"],
+            description="exact: also remove from a cohort group the people no longer in its cohort",
+        ),
+        "max_removal_share": Param(
+            0.5, type="number", minimum=0, maximum=1,
+            description="exact: stop, removing nobody, when a run would remove more than this share of a group",
+        ),
+        "dry_run": Param(
+            False, type="boolean", description="Read the account, write nothing, log what a real run would do",
+        ),
     },
     default_args={"retries": 2, "retry_delay": pendulum.duration(seconds=30)},
 )
@@ -84,6 +99,7 @@ def zoom_onboarding_wave():
         search_by_domain="{{ params.search_by_domain }}",
         search_by_account="{{ params.search_by_account }}",
         search_by_ma_account="{{ params.search_by_ma_account }}",
+        dry_run="{{ params.dry_run }}",
         **WAVE_SETTINGS,
     )
 
@@ -101,6 +117,7 @@ def zoom_onboarding_wave():
         groups=created.output,
         members_by_name=wave["members_by_name"],
         source="created",
+        dry_run="{{ params.dry_run }}",
         **WAVE_SETTINGS,
     )
     reconcile = WaveAddMembersOperator(
@@ -109,6 +126,9 @@ def zoom_onboarding_wave():
         members_by_name=wave["members_by_name"],
         source="exists",
         only_missing=True,
+        membership="{{ params.membership }}",
+        max_removal_share="{{ params.max_removal_share }}",
+        dry_run="{{ params.dry_run }}",
         **WAVE_SETTINGS,
     )
 
@@ -143,6 +163,11 @@ def zoom_onboarding_wave():
         for count in ("members_rejected", "members_pending"):
             if "members_left" in result or any(a and count in a for a in added):
                 summary[count] = result.get(count, 0) + sum(a.get(count, 0) for a in added if a)
+        if any(a and "members_removed" in a for a in added):  # exact membership
+            summary["members_removed"] = sum(a.get("members_removed", 0) for a in added if a)
+        if result.get("dry_run"):
+            _report_dry_run(ti, result, added)
+            summary["dry_run"] = 1  # the counts are what a real run would do; nothing was written
         if not result or None in added:
             summary["failed"] = max(summary["failed"], 1)  # a Zoom step failed before it could count
         ti.xcom_push(key="summary", value=summary)
@@ -150,10 +175,28 @@ def zoom_onboarding_wave():
         if summary["failed"]:
             raise AirflowFailException(f"Wave failed: {line}")
         log.info("Wave summary: %s", line)
-        emit_groups_event(outlet_events, summary, [result, *added])
+        if not summary.get("dry_run"):  # a dry run changed nothing: no downstream DAG is woken
+            emit_groups_event(outlet_events, summary, [result, *added])
         return summary
 
     route(created.output) >> [add_new, reconcile] >> summarize()
+
+
+def _report_dry_run(ti, created: dict, added: list) -> None:
+    """One table for the run: per cohort, create or exists, and who would be added, pending or removed."""
+    from airflow_provider_zoom.onboarding.membership import format_dry_run
+    from airflow_provider_zoom.operators.waves import load_report
+
+    wave = load_report(created)
+    rows = {g["name"]: {"name": g["name"], "action": "create", "added": [], "pending": []} for g in wave["created"]}
+    rows.update({g["name"]: {"name": g["name"], "action": "exists", "added": [], "pending": []}
+                 for g in wave["exists"]})
+    for result in added:
+        for group in load_report(result).get("groups", []) if result else []:
+            rows[group["name"]] = {**rows.get(group["name"], {}), **group}
+    report = [rows[name] for name in sorted(rows)]
+    ti.xcom_push(key="dry_run_report", value=report)
+    log.info("Dry run, nothing was written to Zoom. A real run would do:\n%s", format_dry_run(report))
 
 
 zoom_onboarding_wave()

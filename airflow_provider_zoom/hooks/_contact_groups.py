@@ -326,6 +326,60 @@ class ContactGroupsAPI:
             self.hook.request("DELETE", f"{_group_path(group_id)}/members?member_ids={ids}")
         return {"group_id": group_id, "removed": to_remove, "not_members": not_members}
 
+    def plan_members(
+        self, group_id: str | None, emails: Any, *, keep: Any = None, list_current: bool = True
+    ) -> dict[str, Any]:
+        """The hook's ``plan_members`` on a contact group: user lookups and list calls only.
+
+        Members are user IDs here: the people of ``emails`` and ``keep`` are looked up (``GET /users/{email}``,
+        cached), and each member to remove by ID (``GET /users/{id}``) to report them by email. Only users
+        (type 1) are members to keep or remove; user groups (type 2) are left alone.
+        """
+        wanted = list(dict.fromkeys(e.lower() for e in email_list(emails, "emails")))
+        users = self.users.resolve_all(wanted)
+        active = [e for e in wanted if users[e].state == ACTIVE]
+        current: list[dict[str, Any]] = []
+        if group_id and (list_current or keep is not None):
+            current = [m for m in self.list_members(group_id)
+                       if m.get("id") and (_int(m.get("type")) or MEMBER_USER) == MEMBER_USER]
+        current_ids = {str(m["id"]) for m in current}
+        remove: list[dict[str, str]] = []
+        if keep is not None:
+            kept_emails = list(dict.fromkeys([*wanted, *(e.lower() for e in email_list(keep, "keep"))]))
+            kept_ids = {str(u.id) for u in self.users.resolve_all(kept_emails).values() if u.id}
+            for member in current:
+                member_id = str(member["id"])
+                if member_id not in kept_ids:
+                    remove.append({"id": member_id, "email": self.email_of(member_id) or str(member.get("name")
+                                                                                              or member_id)})
+        return {
+            "group_id": group_id,
+            "members": len(current),
+            "add": [e for e in active if str(users[e].id) not in current_ids],
+            "already_members": [e for e in active if str(users[e].id) in current_ids],
+            "pending": [e for e in wanted if users[e].state == PENDING],
+            "rejected": [{"email": e, "reason": users[e].reason or "refused"} for e in wanted
+                         if users[e].state not in (ACTIVE, PENDING)],
+            "remove": sorted(remove, key=lambda m: m["email"]),
+        }
+
+    def email_of(self, user_id: str) -> str | None:
+        """A member's email (``GET /users/{userId}``, Light); None for a user Zoom no longer knows."""
+        try:
+            body = self.hook.request_json("GET", f"users/{quote(user_id, safe='')}")
+        except ZoomAPIError as exc:
+            if isinstance(exc, ZoomReplyError) or exc.status_code != 404:
+                raise
+            return None
+        email = body.get("email")
+        return email.lower() if isinstance(email, str) and email else None
+
+    def remove_planned(self, group_id: str, members: list[dict[str, str]]) -> list[str]:
+        """Remove ``plan_members``' ``remove`` entries (20 IDs per call, Heavy); return the emails removed."""
+        email_by_id = {str(m["id"]): m.get("email") or str(m["id"]) for m in members}
+        result = self.remove_members(group_id, list(email_by_id))
+        return [email_by_id[i] for i in result["removed"]]
+
     # -- users ----------------------------------------------------------------------------------------
 
     def resolve(self, email: str) -> ZoomUser:

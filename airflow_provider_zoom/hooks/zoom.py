@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 from airflow.providers.http.hooks.http import HttpHook
@@ -55,6 +55,7 @@ __all__ = ["GroupOutcome", "GroupWithMembersOutcome", "RetryPolicy", "ZoomConnec
 MAX_MEMBERS_PER_ADD = 10  # Swagger: POST /im/groups/{groupId}/members takes at most 10 members
 MEMBERS_PAGE_SIZE = 300  # Swagger: maximum page_size of GET /im/groups/{groupId}/members
 GROUP_NAME_IN_USE = 4132
+GROUP_NOT_FOUND = 4130  # Swagger: "Group does not exist:{groupId}."
 _CREATED = functools.partial(created_object, id_key="id")  # a 201 of POST /im/groups names its id
 
 
@@ -574,6 +575,47 @@ class ZoomHook(HttpHook):
             tuple(result["added"] + result["already_members"]), tuple(result["rejected"]),
         )
 
+    def plan_im_group_members(
+        self, group_id: str | None, emails: Any, *, keep: Any = None, list_current: bool = True
+    ) -> dict[str, Any]:
+        """What reconciling an IM group with ``emails`` would do, from list calls only (nothing is written).
+
+        ``group_id`` None: the group does not exist yet (everyone is to be added). ``keep`` (emails, default
+        None: nobody is removed) is who may stay; the other current members are in ``remove``.
+        """
+        wanted = list(dict.fromkeys(e.lower() for e in email_list(emails, "emails")))
+        current = self.list_im_group_members(group_id) if group_id and (list_current or keep is not None) else []
+        by_email = {str(m.get("email") or "").lower(): str(m.get("id") or "") for m in current}
+        kept = None if keep is None else {e.lower() for e in email_list(keep, "keep")} | set(wanted)
+        return {
+            "group_id": group_id,
+            "members": len(current),
+            "add": [e for e in wanted if e not in by_email],
+            "already_members": [e for e in wanted if e in by_email],
+            "pending": [],
+            "rejected": [],
+            "remove": [] if kept is None else [
+                {"id": member_id, "email": email} for email, member_id in sorted(by_email.items()) if email not in kept
+            ],
+        }
+
+    def remove_im_group_members(self, group_id: str, members: Iterable[dict[str, str]]) -> list[str]:
+        """Remove members (``{"id", "email"}``, as ``plan_im_group_members`` lists them) one call each (Zoom's
+        ``DELETE /im/groups/{groupId}/members/{memberId}``, Light); return the emails removed. A member Zoom
+        no longer finds (a 404 other than code 4130, "group does not exist") was removed meanwhile: not counted.
+        """
+        removed: list[str] = []
+        for member in members:
+            path = f"im/groups/{group_id}/members/{quote(str(member['id']), safe='')}"
+            try:
+                self.request("DELETE", path)
+            except ZoomAPIError as exc:
+                if isinstance(exc, ZoomReplyError) or exc.status_code != 404 or str(exc.code) == str(GROUP_NOT_FOUND):
+                    raise
+                continue
+            removed.append(member.get("email") or member["id"])
+        return removed
+
     def _add_batch(self, group_id: str, batch: list[dict[str, str]]) -> _BatchResult:
         """Send one batch (at most 10); drop the members a 400 names and send the rest again.
 
@@ -681,6 +723,40 @@ class ZoomHook(HttpHook):
             lambda: {**self.add_members_by_email(group_id, emails, only_missing=only_missing), "pending": []},
             lambda: self.contact_groups.add_members_by_email(group_id, emails, only_missing=only_missing, name=name),
         )
+
+    def plan_members(
+        self, group_id: str | None, emails: Any, *, keep: Any = None, list_current: bool = True
+    ) -> dict[str, Any]:
+        """What reconciling a group with ``emails`` would do on the connection's group API; reads only.
+
+        Returns ``{"group_id", "members", "add", "already_members", "pending", "rejected", "remove":
+        [{"id", "email"}]}``: ``members`` is how many people the group has now, ``remove`` its members
+        whose email is not in ``keep`` (None: nobody). ``group_id`` None plans a group not created yet.
+        """
+        return self._on_group_api(
+            lambda: self.plan_im_group_members(group_id, emails, keep=keep, list_current=list_current),
+            lambda: self.contact_groups.plan_members(group_id, emails, keep=keep, list_current=list_current),
+        )
+
+    def remove_members(self, group_id: str, members: list[dict[str, str]]) -> list[str]:
+        """Remove the members ``plan_members`` listed in ``remove``; returns their emails (paced by category)."""
+        return self._on_group_api(
+            lambda: self.remove_im_group_members(group_id, members),
+            lambda: self.contact_groups.remove_planned(group_id, members),
+        )
+
+    def find_group(self, name: str) -> dict[str, Any] | None:
+        """The group of ``name`` (``{"group_id", "name"}``) on the connection's group API, or None; reads only."""
+
+        def im() -> dict[str, Any] | None:
+            group = self.find_im_group_by_name(name)
+            return {"group_id": group.get("id"), "name": group.get("name") or name} if group else None
+
+        def contact() -> dict[str, Any] | None:
+            group = self.contact_groups.find_group(name, max_age=60.0)
+            return {"group_id": group["group_id"], "name": group.get("group_name") or name} if group else None
+
+        return self._on_group_api(im, contact)
 
     def list_groups(self) -> list[dict[str, Any]]:
         """The account's groups on the connection's group API (IM groups or contact groups, as Zoom lists them)."""

@@ -37,7 +37,10 @@ DEFAULT_MAX_REJECTED_SHARE = 0.5
 # Rows logged one by one; the rest is one line pointing at the quarantine report.
 LOGGED_ROWS = 20
 PLAN_FAILED_MESSAGE = "the plan step failed; nothing was sent to Zoom: see the plan_cohorts task log"
-SUMMARY_FIELDS = ("created", "exists", "failed", "members_added", "rejected", "members_rejected", "members_pending")
+SUMMARY_FIELDS = (
+    "created", "exists", "failed", "members_added", "rejected", "members_rejected", "members_pending",
+    "members_removed", "dry_run",
+)
 
 
 def default_quarantine_dir() -> Path:
@@ -125,6 +128,11 @@ def _plan(
     hires = select(usable)
     cohorts, _ = build_cohorts(hires, name_template, naming=naming)
     _check_unique_names(cohorts)
+    cohort_members: dict[str, list[str]] = {}
+    if window is not None and cohorts:  # a day's cohorts, as the whole extract has them (exact membership)
+        names = {cohort.name for cohort in cohorts}
+        whole, _ = build_cohorts(usable, name_template, naming=naming)
+        cohort_members = {c.name: [m.email for m in c.members] for c in whole if c.name in names}
     problems = sorted([*extract.problems, *naming.problems], key=lambda p: p.row_number)
 
     report = write_quarantine_report(
@@ -162,7 +170,9 @@ def _plan(
                 f"({_rows(len(in_window))}), nothing to onboard in this run; "
                 f"{most_common_problem(in_window)}{_see(report)}"
             )
+    extra = {"cohort_members": cohort_members} if window is not None else {}
     return cohorts, {
+        **extra,
         "quarantine_report": str(report) if report else None,
         "rows_read": extract.rows_read,
         "rejected_rows": len(problems),
@@ -266,6 +276,10 @@ def summarize_run(
         summary["members_rejected"] = sum(len(r.get("rejected") or []) for r in finished)
     if any("pending" in r for r in finished):
         summary["members_pending"] = sum(len(r.get("pending") or []) for r in finished)
+    if any("removed" in r for r in finished):
+        summary["members_removed"] = sum(len(r.get("removed") or []) for r in finished)
+    if any(r.get("dry_run") for r in [*answered, *finished]):
+        summary["dry_run"] = 1  # every count above is what a real run would do; nothing was written
     return summary
 
 

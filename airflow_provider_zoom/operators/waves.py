@@ -16,13 +16,18 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 
 from airflow_provider_zoom._compat import AirflowException, AirflowFailException
-from airflow_provider_zoom._defaults import DEFAULT_CONN_ID, ON_CONFLICT_CHOICES
+from airflow_provider_zoom._defaults import (
+    DEFAULT_CONN_ID,
+    DEFAULT_MAX_REMOVAL_SHARE,
+    MEMBERSHIP_CHOICES,
+    ON_CONFLICT_CHOICES,
+)
 from airflow_provider_zoom.assets import zoom_target
-from airflow_provider_zoom.exceptions import fail_fast_on_permanent_errors
+from airflow_provider_zoom.exceptions import ZoomRemovalLimitError, fail_fast_on_permanent_errors
 from airflow_provider_zoom.group_spec import GroupSpec, InvalidGroupSpec, group_key, validate_group_spec
 from airflow_provider_zoom.hooks._members import email_list, union_emails
 from airflow_provider_zoom.operators._wave_runner import describe_error, load_report, run_wave, write_report
-from airflow_provider_zoom.operators.im_groups import default_description
+from airflow_provider_zoom.operators.im_groups import _flag, default_description
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -123,6 +128,8 @@ class WaveCreateGroupsOperator(_WaveOperator):
     :param group_type: default ``type`` for specs without one (templated).
     :param search_by_domain: default flag (templated); likewise ``search_by_account``, ``search_by_ma_account``.
     :param on_conflict: ``reuse`` or ``fail``, as in ``CreateIMGroupOperator``.
+    :param dry_run: look every name up (list calls only), write nothing: ``created`` lists the groups a real
+        run would create (``group_id`` None), ``exists`` those already there; the result has ``"dry_run": true``.
     :param kwargs: ``max_workers`` (calls in flight at once); ``plan`` (pace to a Zoom plan's limits:
         ``free``, ``pro``, ``business``) or ``light_rps`` / ``medium_rps`` (unset: the connection's extras
         decide; none there, no pacing); ``report_dir`` (where large results go, default
@@ -132,7 +139,7 @@ class WaveCreateGroupsOperator(_WaveOperator):
 
     template_fields: Sequence[str] = (
         "groups", "group_type", "search_by_domain", "search_by_account", "search_by_ma_account", "report_dir", "plan",
-        "members_by_name",
+        "members_by_name", "dry_run",
     )
 
     def __init__(
@@ -145,11 +152,13 @@ class WaveCreateGroupsOperator(_WaveOperator):
         search_by_account: bool | str | None = None,
         search_by_ma_account: bool | str | None = None,
         on_conflict: str = "reuse",
+        dry_run: bool | str = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         if on_conflict not in ON_CONFLICT_CHOICES:
             raise ValueError(f"on_conflict must be one of {ON_CONFLICT_CHOICES}, not {on_conflict!r}")
+        self.dry_run = dry_run
         self.groups = groups
         self.members_by_name = members_by_name
         self.group_type = group_type
@@ -184,6 +193,8 @@ class WaveCreateGroupsOperator(_WaveOperator):
             self.log.warning("Not sent: %s", entry["reason"])
         with fail_fast_on_permanent_errors():  # unreadable emails: the same input fails again
             members = members_by_key(self.members_by_name)
+        if _flag(self.task_id, "dry_run", self.dry_run):
+            return self._dry_run(context, specs, invalid)
         hook = self._hook()
         results = run_wave(
             specs,
@@ -234,6 +245,32 @@ class WaveCreateGroupsOperator(_WaveOperator):
         )
         return self._finish(context, result, ("created", "exists"), errors)
 
+    def _dry_run(self, context: Context, specs: list[GroupSpec], invalid: list[dict[str, str]]) -> dict[str, Any]:
+        """Which groups a real run would create and which exist: one listing of the account, nothing written."""
+        hook = self._hook()
+        results = run_wave(specs, lambda spec: hook.find_group(spec.name), max_workers=self.max_workers,
+                           label="group lookups", log=self.log)
+        created: list[dict[str, Any]] = []
+        exists: list[dict[str, Any]] = []
+        failed: list[dict[str, str]] = list(invalid)
+        errors: list[BaseException] = []
+        for spec, found, error in sorted(results, key=lambda r: r[0].name):
+            if error is not None:
+                errors.append(error)
+                failed.append({"name": spec.name, "reason": describe_error(error)})
+            elif found is None:
+                created.append({"name": spec.name, "group_id": None})
+            else:
+                exists.append({"name": spec.name, "group_id": found["group_id"]})
+        result = {
+            "total": len(specs) + len(invalid), "members_added": 0, "created_count": len(created),
+            "exists_count": len(exists), "failed_count": len(failed), "created": created, "exists": exists,
+            "failed": failed, "dry_run": True,
+        }
+        self.log.info("Dry run, nothing written: %d groups would be created, %d exist, %d invalid",
+                      len(created), len(exists), len(failed))
+        return self._finish(context, result, ("created", "exists"), errors)
+
 
 class WaveAddMembersOperator(_WaveOperator):
     """
@@ -254,9 +291,20 @@ class WaveAddMembersOperator(_WaveOperator):
         one string, as for ``AddIMGroupMembersOperator``.
     :param source: with a ``WaveCreateGroupsOperator`` result, which groups: ``created`` or ``exists``.
     :param only_missing: list each group first and add only people not yet in it (reconcile).
+    :param membership: ``add_only`` (default) or ``exact``: each group's members become exactly its cohort
+        (its ``emails``, or ``members_by_name``); the others are removed and reported by email per group in
+        ``removed`` and in total in ``members_removed``. Every group is planned (list calls) before anything is
+        written, and the task stops (``ZoomRemovalLimitError`` naming each group, how many would go and the
+        share) without any change when a group would lose more than ``max_removal_share`` or be emptied.
+    :param max_removal_share: see ``membership`` (default 0.5).
+    :param dry_run: plan every group (list and get calls only), write nothing, and return per group what a
+        real run would do: ``added`` (would add), ``pending``, ``removed`` (would remove, with ``exact``),
+        ``blocked``; the result has ``"dry_run": true`` and the task log a table.
     """
 
-    template_fields: Sequence[str] = ("groups", "members_by_name", "report_dir", "plan")
+    template_fields: Sequence[str] = (
+        "groups", "members_by_name", "report_dir", "plan", "membership", "max_removal_share", "dry_run",
+    )
 
     def __init__(
         self,
@@ -265,13 +313,21 @@ class WaveAddMembersOperator(_WaveOperator):
         members_by_name: dict[str, list[str]] | None = None,
         source: str | None = None,
         only_missing: bool = False,
+        membership: str = "add_only",
+        max_removal_share: float | str = DEFAULT_MAX_REMOVAL_SHARE,
+        dry_run: bool | str = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if "{{" not in str(membership) and membership not in MEMBERSHIP_CHOICES:
+            raise ValueError(f"membership must be one of {MEMBERSHIP_CHOICES}, not {membership!r}")
         self.groups = groups
         self.members_by_name = members_by_name
         self.source = source
         self.only_missing = only_missing
+        self.membership = membership
+        self.max_removal_share = max_removal_share
+        self.dry_run = dry_run
 
     def _assignments(self) -> list[dict[str, Any]]:
         if isinstance(self.groups, dict):  # a WaveCreateGroupsOperator result
@@ -280,7 +336,10 @@ class WaveAddMembersOperator(_WaveOperator):
             assignments = []
             for g in wave.get(self.source or "created", []):
                 # Created groups took their members in the create where they could: only the others here.
-                assignments.append({"group_id": g["group_id"], "name": g["name"], "emails": members_owed(g, members)})
+                # ``keep``: the whole cohort, who exact membership leaves in the group.
+                cohort = members.get(group_key(g["name"]), [])
+                assignments.append({"group_id": g["group_id"], "name": g["name"], "emails": members_owed(g, members),
+                                    "keep": cohort})
             return assignments
         assignments = []
         for position, entry in enumerate(self.groups or []):
@@ -290,8 +349,16 @@ class WaveAddMembersOperator(_WaveOperator):
         return assignments
 
     def execute(self, context: Context) -> dict[str, Any]:
-        with fail_fast_on_permanent_errors():  # unreadable emails: the same input fails again
-            assignments = [a for a in self._assignments() if a.get("emails")]
+        from airflow_provider_zoom.onboarding.membership import check_membership, check_removal_share
+
+        dry_run = _flag(self.task_id, "dry_run", self.dry_run)
+        with fail_fast_on_permanent_errors():  # unreadable emails or settings: the same input fails again
+            exact = check_membership(self.membership) == "exact"
+            share = check_removal_share(self.max_removal_share)
+            # With exact, a cohort whose people are all in already still has its leavers to remove.
+            assignments = [a for a in self._assignments() if a.get("emails") or (exact and a.get("group_id"))]
+        if exact or dry_run:
+            return self._planned(context, assignments, exact=exact, share=share, dry_run=dry_run)
         hook = self._hook()
         results = run_wave(
             assignments,
@@ -326,6 +393,94 @@ class WaveAddMembersOperator(_WaveOperator):
         self.log.info("Members: %d added across %d groups, %d refused by Zoom, %d groups failed",
                       result["members_added"], len(groups), result["members_rejected"], len(failed))
         return self._finish(context, result, ("groups",), errors)
+
+    def _planned(
+        self, context: Context, assignments: list[dict[str, Any]], *, exact: bool, share: float, dry_run: bool
+    ) -> dict[str, Any]:
+        """Exact membership or a dry run: plan every group (reads only), check the removals, then apply them all.
+
+        No write happens before every group is planned and checked, so a truncated extract stops the task
+        with nothing removed (and nothing added: fix the extract or the Param, then re-run).
+        """
+        from airflow_provider_zoom.onboarding.membership import (
+            apply_plan,
+            check_removals,
+            dry_run_row,
+            format_dry_run,
+            plan_group,
+        )
+
+        hook = self._hook()
+        membership = "exact" if exact else "add_only"
+        planned = run_wave(
+            assignments,
+            lambda a: plan_group(hook, a["group_id"], a["emails"], keep=a.get("keep"),
+                                 only_missing=self.only_missing, membership=membership),
+            max_workers=self.max_workers, label="group plans", log=self.log,
+        )
+        by_name = lambda r: str(r[0].get("name", r[0]["group_id"]))  # noqa: E731
+        failed: list[dict[str, str]] = []
+        errors: list[BaseException] = []
+        plans: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        for assignment, plan, error in sorted(planned, key=by_name):
+            if error is not None or plan is None:
+                errors.append(error or RuntimeError("no plan"))
+                failed.append({"name": assignment.get("name", assignment["group_id"]),
+                               "reason": describe_error(errors[-1])})
+            else:
+                plans.append((assignment, plan))
+        action = "create" if self.source == "created" and isinstance(self.groups, dict) else "exists"
+        if dry_run:
+            rows = [dry_run_row(a.get("name", a["group_id"] or ""), "create" if not a["group_id"] else action,
+                                plan, share) for a, plan in plans]
+            self.log.info("Dry run, nothing written; a real run would do:\n%s", format_dry_run(rows))
+            result = self._member_result(assignments, rows, failed, exact=exact)
+            result["dry_run"] = True
+            return self._finish(context, result, ("groups",), errors)
+        blocked: list[ZoomRemovalLimitError] = []
+        for assignment, plan in plans:
+            try:
+                check_removals(assignment.get("name", assignment["group_id"]), plan, share)
+            except ZoomRemovalLimitError as exc:
+                blocked.append(exc)
+        if blocked:
+            for exc in blocked:
+                self.log.error("%s", exc)
+            more = f" (and {len(blocked) - 1} more groups, see the log)" if len(blocked) > 1 else ""
+            raise AirflowFailException(f"{blocked[0]}{more}")
+        applied = run_wave(plans, lambda p: apply_plan(hook, p[1], name=p[0].get("name")),
+                           max_workers=self.max_workers, label="group members", log=self.log)
+        groups: list[dict[str, Any]] = []
+        for (assignment, _), outcome, error in sorted(applied, key=lambda r: by_name((r[0][0],))):
+            name = assignment.get("name", assignment["group_id"])
+            if error is not None or outcome is None:
+                errors.append(error or RuntimeError("no outcome"))
+                failed.append({"name": name, "reason": describe_error(errors[-1])})
+            else:
+                groups.append({"name": name, **outcome})
+        result = self._member_result(assignments, groups, failed, exact=exact)
+        result.update(zoom_target(hook))
+        self.log.info("Members: %d added, %d removed across %d groups, %d refused by Zoom, %d groups failed",
+                      result["members_added"], result["members_removed"], len(groups), result["members_rejected"],
+                      len(failed))
+        return self._finish(context, result, ("groups",), errors)
+
+    @staticmethod
+    def _member_result(
+        assignments: list[dict[str, Any]], groups: list[dict[str, Any]], failed: list[dict[str, str]], *, exact: bool
+    ) -> dict[str, Any]:
+        result = {
+            "groups_count": len(assignments),
+            "members_added": sum(len(g["added"]) for g in groups),
+            "members_rejected": sum(len(g.get("rejected", [])) for g in groups),
+            "members_pending": sum(len(g.get("pending", [])) for g in groups),
+            "failed_count": len(failed),
+            "groups": groups,
+            "failed": failed,
+        }
+        if exact:  # add_only results keep their shape: no removals are part of them
+            result["members_removed"] = sum(len(g.get("removed") or []) for g in groups)
+        return result
 
 
 __all__ = ["WaveAddMembersOperator", "WaveCreateGroupsOperator", "load_report"]
