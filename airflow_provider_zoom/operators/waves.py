@@ -446,6 +446,7 @@ class WaveAddMembersOperator(_WaveOperator):
         if blocked:
             for exc in blocked:
                 self.log.error("%s", exc)
+            context["ti"].xcom_push(key="removal_limit", value=[str(exc) for exc in blocked])
             more = f" (and {len(blocked) - 1} more groups, see the log)" if len(blocked) > 1 else ""
             raise AirflowFailException(f"{blocked[0]}{more}")
         applied = run_wave(plans, lambda p: apply_plan(hook, p[1], name=p[0].get("name")),
