@@ -248,28 +248,32 @@ class WaveCreateGroupsOperator(_WaveOperator):
     def _dry_run(self, context: Context, specs: list[GroupSpec], invalid: list[dict[str, str]]) -> dict[str, Any]:
         """Which groups a real run would create and which exist: one listing of the account, nothing written."""
         hook = self._hook()
-        results = run_wave(specs, lambda spec: hook.find_group(spec.name), max_workers=self.max_workers,
-                           label="group lookups", log=self.log)
-        created: list[dict[str, Any]] = []
-        exists: list[dict[str, Any]] = []
-        failed: list[dict[str, str]] = list(invalid)
-        errors: list[BaseException] = []
-        for spec, found, error in sorted(results, key=lambda r: r[0].name):
-            if error is not None:
-                errors.append(error)
-                failed.append({"name": spec.name, "reason": describe_error(error)})
-            elif found is None:
-                created.append({"name": spec.name, "group_id": None})
-            else:
-                exists.append({"name": spec.name, "group_id": found["group_id"]})
+        with fail_fast_on_permanent_errors():
+            listed = hook.list_groups()
+        found: dict[str, str] = {}
+        for group in listed:  # IM groups: name / id; contact groups: group_name / group_id (lowest id wins a name)
+            name, group_id = group.get("name") or group.get("group_name"), group.get("id") or group.get("group_id")
+            if isinstance(name, str) and group_id:
+                key = group_key(name)
+                found[key] = min(found.get(key, str(group_id)), str(group_id))
+        created = [{"name": s.name, "group_id": None} for s in specs if group_key(s.name) not in found]
+        exists = [{"name": s.name, "group_id": found[group_key(s.name)]} for s in specs if group_key(s.name) in found]
         result = {
-            "total": len(specs) + len(invalid), "members_added": 0, "created_count": len(created),
-            "exists_count": len(exists), "failed_count": len(failed), "created": created, "exists": exists,
-            "failed": failed, "dry_run": True,
+            "total": len(specs) + len(invalid),
+            "members_added": 0,
+            "created_count": len(created),
+            "exists_count": len(exists),
+            "failed_count": len(invalid),
+            "created": sorted(created, key=lambda g: g["name"]),
+            "exists": sorted(exists, key=lambda g: g["name"]),
+            "failed": list(invalid),
+            "dry_run": True,
         }
-        self.log.info("Dry run, nothing written: %d groups would be created, %d exist, %d invalid",
-                      len(created), len(exists), len(failed))
-        return self._finish(context, result, ("created", "exists"), errors)
+        self.log.info(
+            "Dry run, nothing written: %d groups would be created, %d exist, %d invalid",
+            len(created), len(exists), len(invalid),
+        )
+        return self._finish(context, result, ("created", "exists"), [])
 
 
 class WaveAddMembersOperator(_WaveOperator):
