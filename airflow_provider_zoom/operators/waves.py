@@ -123,8 +123,15 @@ class WaveCreateGroupsOperator(_WaveOperator):
     valid ones still go ahead; a Zoom or network failure left after retries fails the task, and a
     retry finishes the wave (its 409s find the groups already made).
 
+    With ``members_by_name``, each new group's people go in as soon as it exists, in the same thread (IM
+    Groups: right after the 201; Contact Groups: in the create), so member calls run beside the creates.
+    ``created`` entries then carry ``members_added`` / ``members_rejected``, and the result
+    ``members_added``, ``members_rejected`` and ``members_left``: people still owed (pending, or an add that
+    failed after its create), which ``WaveAddMembersOperator`` given this result adds.
+
     :param groups: group names, or dicts with ``name`` and optionally ``type`` and the search flags;
         other keys are ignored (templated).
+    :param members_by_name: ``{group name: [emails]}`` to add to the groups this task creates (templated).
     :param group_type: default ``type`` for specs without one (templated).
     :param search_by_domain: default flag (templated); likewise ``search_by_account``, ``search_by_ma_account``.
     :param on_conflict: ``reuse`` or ``fail``, as in ``CreateIMGroupOperator``.
