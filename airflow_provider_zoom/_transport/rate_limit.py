@@ -30,7 +30,7 @@ SLOW_DOWN_FACTOR = 0.7
 SPEED_UP_FACTOR = 1.05
 MIN_FRACTION = 0.05
 # A start overslept by more than this is given up for a new slot (see Pacer.acquire), at most MAX_RESLOTS times.
-LATE_S = 0.015
+LATE_S = 0.020
 MAX_RESLOTS = 3
 
 
