@@ -90,6 +90,9 @@ def apply_plan(hook: Any, plan: dict[str, Any], *, name: str | None = None) -> d
         result["already_members"] += added["already_members"]
         result["rejected"] += added.get("rejected", [])
         result["pending"] += [p for p in added.get("pending", []) if p not in result["pending"]]
+    if plan["remove"] and len(plan["remove"]) >= plan["members"] and not result["added"]:
+        # The check counted on the adds, and Zoom took none of them: removing now would empty the group.
+        check_removals(name or str(group_id), {**plan, "add": []}, 1.0)
     result["removed"] = hook.remove_members(group_id, plan["remove"]) if plan["remove"] else []
     if result["removed"]:
         hook.log.info("Group %s: removed %d people no longer in the cohort: %s", name or group_id,
@@ -115,7 +118,7 @@ def dry_run_row(name: str, action: str, plan: dict[str, Any], max_removal_share:
 
 def sync_members(
     hook: Any, group_id: str | None, emails: Any, *, name: str | None = None, keep: Any = None,
-    only_missing: bool = True, membership: str = "add_only", max_removal_share: float = DEFAULT_MAX_REMOVAL_SHARE,
+    only_missing: bool = True, membership: str = "add_only", max_removal_share: float | str = DEFAULT_MAX_REMOVAL_SHARE,
     dry_run: bool = False, action: str = "exists",
 ) -> dict[str, Any]:
     """One group: plan, check, then apply (or, in a dry run, report). ``add_only`` without a dry run is exactly

@@ -55,7 +55,7 @@ class CreateIMGroupOperator(BaseOperator):
         "search_by_account",
         "search_by_ma_account",
         "description",
-        "dry_run",
+        "zoom_dry_run",
     )
     ui_color = "#2D8CFF"
 
@@ -76,7 +76,7 @@ class CreateIMGroupOperator(BaseOperator):
         super().__init__(**kwargs)
         if on_conflict not in ON_CONFLICT_CHOICES:
             raise ValueError(f"on_conflict must be one of {ON_CONFLICT_CHOICES}, not {on_conflict!r}")
-        self.dry_run = dry_run
+        self.zoom_dry_run = dry_run  # not ``self.dry_run``: BaseOperator.dry_run() is a method
         self.name = name
         self.group_type = group_type
         self.search_by_domain = search_by_domain
@@ -94,7 +94,7 @@ class CreateIMGroupOperator(BaseOperator):
         except InvalidGroupSpec as exc:
             # Retrying cannot fix a bad value: fail now, before anything is sent.
             raise AirflowFailException(f"{self.task_id}: {exc}") from None
-        dry_run = _flag(self.task_id, "dry_run", self.dry_run)
+        dry_run = _flag(self.task_id, "dry_run", self.zoom_dry_run)
         from airflow_provider_zoom.hooks.zoom import ZoomHook  # not at parse time: DAG files stay light
 
         hook = ZoomHook(zoom_conn_id=self.zoom_conn_id)
@@ -167,7 +167,7 @@ class AddIMGroupMembersOperator(BaseOperator):
         (the removal limit a real run would stop at) and ``"dry_run": true`` (templated).
     """
 
-    template_fields: Sequence[str] = ("group_id", "emails", "membership", "max_removal_share", "dry_run")
+    template_fields: Sequence[str] = ("group_id", "emails", "membership", "max_removal_share", "zoom_dry_run")
     ui_color = "#2D8CFF"
 
     def __init__(
@@ -190,11 +190,11 @@ class AddIMGroupMembersOperator(BaseOperator):
         self.only_missing = only_missing
         self.membership = membership
         self.max_removal_share = max_removal_share
-        self.dry_run = dry_run
+        self.zoom_dry_run = dry_run  # not ``self.dry_run``: BaseOperator.dry_run() is a method
         self.zoom_conn_id = zoom_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
-        dry_run = _flag(self.task_id, "dry_run", self.dry_run)
+        dry_run = _flag(self.task_id, "dry_run", self.zoom_dry_run)
         if not self.group_id and not dry_run:
             raise AirflowFailException(f"{self.task_id}: no group_id to add members to")
         from airflow_provider_zoom.hooks.zoom import ZoomHook  # not at parse time: DAG files stay light

@@ -146,7 +146,7 @@ class WaveCreateGroupsOperator(_WaveOperator):
 
     template_fields: Sequence[str] = (
         "groups", "group_type", "search_by_domain", "search_by_account", "search_by_ma_account", "report_dir", "plan",
-        "members_by_name", "dry_run",
+        "members_by_name", "zoom_dry_run",
     )
 
     def __init__(
@@ -165,7 +165,7 @@ class WaveCreateGroupsOperator(_WaveOperator):
         super().__init__(**kwargs)
         if on_conflict not in ON_CONFLICT_CHOICES:
             raise ValueError(f"on_conflict must be one of {ON_CONFLICT_CHOICES}, not {on_conflict!r}")
-        self.dry_run = dry_run
+        self.zoom_dry_run = dry_run  # not ``self.dry_run``: BaseOperator.dry_run() is a method
         self.groups = groups
         self.members_by_name = members_by_name
         self.group_type = group_type
@@ -200,7 +200,7 @@ class WaveCreateGroupsOperator(_WaveOperator):
             self.log.warning("Not sent: %s", entry["reason"])
         with fail_fast_on_permanent_errors():  # unreadable emails: the same input fails again
             members = members_by_key(self.members_by_name)
-        if _flag(self.task_id, "dry_run", self.dry_run):
+        if _flag(self.task_id, "dry_run", self.zoom_dry_run):
             return self._dry_run(context, specs, invalid)
         hook = self._hook()
         results = run_wave(
@@ -263,8 +263,10 @@ class WaveCreateGroupsOperator(_WaveOperator):
             if isinstance(name, str) and group_id:
                 key = group_key(name)
                 found[key] = min(found.get(key, str(group_id)), str(group_id))
-        created = [{"name": s.name, "group_id": None} for s in specs if group_key(s.name) not in found]
-        exists = [{"name": s.name, "group_id": found[group_key(s.name)]} for s in specs if group_key(s.name) in found]
+        created: list[dict[str, Any]] = [{"name": s.name, "group_id": None} for s in specs
+                                         if group_key(s.name) not in found]
+        exists: list[dict[str, Any]] = [{"name": s.name, "group_id": found[group_key(s.name)]} for s in specs
+                                        if group_key(s.name) in found]
         result = {
             "total": len(specs) + len(invalid),
             "members_added": 0,
@@ -314,7 +316,7 @@ class WaveAddMembersOperator(_WaveOperator):
     """
 
     template_fields: Sequence[str] = (
-        "groups", "members_by_name", "report_dir", "plan", "membership", "max_removal_share", "dry_run",
+        "groups", "members_by_name", "report_dir", "plan", "membership", "max_removal_share", "zoom_dry_run",
     )
 
     def __init__(
@@ -338,7 +340,7 @@ class WaveAddMembersOperator(_WaveOperator):
         self.only_missing = only_missing
         self.membership = membership
         self.max_removal_share = max_removal_share
-        self.dry_run = dry_run
+        self.zoom_dry_run = dry_run  # not ``self.dry_run``: BaseOperator.dry_run() is a method
 
     def _assignments(self) -> list[dict[str, Any]]:
         if isinstance(self.groups, dict):  # a WaveCreateGroupsOperator result
@@ -362,7 +364,7 @@ class WaveAddMembersOperator(_WaveOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_zoom.onboarding.membership import check_membership, check_removal_share
 
-        dry_run = _flag(self.task_id, "dry_run", self.dry_run)
+        dry_run = _flag(self.task_id, "dry_run", self.zoom_dry_run)
         with fail_fast_on_permanent_errors():  # unreadable emails or settings: the same input fails again
             exact = check_membership(self.membership) == "exact"
             share = check_removal_share(self.max_removal_share)
@@ -455,9 +457,9 @@ class WaveAddMembersOperator(_WaveOperator):
             except ZoomRemovalLimitError as exc:
                 blocked.append(exc)
         if blocked:
-            for exc in blocked:
-                self.log.error("%s", exc)
-            context["ti"].xcom_push(key="removal_limit", value=[str(exc) for exc in blocked])
+            for limit in blocked:
+                self.log.error("%s", limit)
+            context["ti"].xcom_push(key="removal_limit", value=[str(limit) for limit in blocked])
             more = f" (and {len(blocked) - 1} more groups, see the log)" if len(blocked) > 1 else ""
             raise AirflowFailException(f"{blocked[0]}{more}")
         applied = run_wave(plans, lambda p: apply_plan(hook, p[1], name=p[0].get("name")),
