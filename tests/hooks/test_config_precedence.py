@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 from pathlib import Path
 
@@ -66,7 +67,7 @@ PRECEDENCE = [
     row("heavy_rps", NO_ARGUMENT, {"heavy_rps": 9}, 9.0, "heavy_rps-extra"),
     row("heavy_rps", NO_ARGUMENT, NO_EXTRA, None, "heavy_rps-default"),
     row("rate_limiter", {"rate_limiter": "machine"}, {"rate_limiter": "process"}, "machine", "rate_limiter-argument"),
-    row("rate_limiter", NO_ARGUMENT, {"rate_limiter": " Redis "}, "redis", "rate_limiter-extra"),
+    row("rate_limiter", NO_ARGUMENT, {"rate_limiter": " Machine "}, "machine", "rate_limiter-extra"),
     row("rate_limiter", NO_ARGUMENT, NO_EXTRA, "process", "rate_limiter-default"),
     row("rate_limiter_conn_id", {"rate_limiter_conn_id": "arg_redis"}, {"rate_limiter_conn_id": "x"}, "arg_redis",
         "rate_limiter_conn_id-argument"),
@@ -177,3 +178,15 @@ def test_a_wrong_argument_names_the_argument(monkeypatch, argument, message):
     with pytest.raises(ZoomConfigError) as info:
         ZoomHook(**argument).check_config()
     assert message in str(info.value)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("airflow.providers.redis") is not None,
+    reason="providers-redis is installed here (make e2e installs it); the message is for deployments without it",
+)
+def test_the_redis_limiter_without_providers_redis_says_what_to_install(monkeypatch):
+    _connection(monkeypatch, {"rate_limiter": "redis"})
+    with pytest.raises(ZoomConfigError) as info:
+        ZoomHook().check_config()
+    assert 'pip install "airflow-provider-zoom[redis]"' in str(info.value)
+    assert "client-secret" not in str(info.value)
