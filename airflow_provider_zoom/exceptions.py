@@ -207,11 +207,17 @@ class ZoomRemovalLimitError(ZoomError):
 
 
 class ZoomRateLimitError(ZoomAPIError):
-    """Zoom's daily limit is spent: retrying inside a worker slot would only burn hours."""
+    """Zoom's daily limit is spent: retrying inside a worker slot would only burn hours.
 
-    def __init__(self, method: str, path: str, category: str | None, reset_at: str | None, message: str):
+    ``reset_at`` is Zoom's ``Retry-After`` as sent; ``retry_after`` the seconds from the reply to that reset,
+    measured on Zoom's own clock (its ``Date`` header) when it sent one, so a skewed local clock does not matter.
+    """
+
+    def __init__(self, method: str, path: str, category: str | None, reset_at: str | None, message: str,
+                 retry_after: float | None = None):
         self.category = category
         self.reset_at = reset_at
+        self.retry_after = retry_after
         super().__init__(method, path, 429, 429, message)
         text = (
             f"Zoom API {method} {path}: daily rate limit of the {category or 'unknown'} category is used up; "

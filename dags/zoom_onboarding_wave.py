@@ -8,6 +8,8 @@ new groups (only who the creates could not add: pending people, an add that fail
 (add only who is missing) for groups that already existed. Every Zoom task runs in the ``zoom_api``
 pool, so parallel runs share one account's budget. A successful ``summarize`` emits an asset event
 with the run's counts through the alias ``zoom_onboarding_groups`` (see ``zoom_onboarding_followup``).
+Zoom's daily limit defers a task until the reset (the triggerer waits; no worker or pool slot is held);
+it then finishes what it had not done.
 
 Trigger with ``--conf '{"hr_extract_path": "/data/wave.csv", "zoom_plan": "business"}'``.
 
@@ -37,6 +39,7 @@ WAVE_SETTINGS = {
     "max_workers": 8,
     "pool": ZOOM_POOL,
     "zoom_conn_id": ZOOM_CONN_ID,
+    "on_daily_limit": "{{ params.on_daily_limit }}",
 }
 
 
@@ -56,6 +59,10 @@ WAVE_SETTINGS = {
         "search_by_ma_account": Param(False, type="boolean"),
         "zoom_plan": Param(
             "", enum=["", "free", "pro", "business"], description="Pace to this plan; empty: the connection's"
+        ),
+        "on_daily_limit": Param(
+            "defer", enum=["defer", "fail"],
+            description="On Zoom's daily limit: wait for its reset without holding a slot (defer), or fail",
         ),
         "quarantine_dir": Param("", type="string", description="Empty: $AIRFLOW_HOME/zoom_quarantine"),
         "max_rejected_share": Param(

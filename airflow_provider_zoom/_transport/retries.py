@@ -44,6 +44,9 @@ class RetryPolicy:
     max_retry_seconds: float = 300.0  # bound on the time one call may spend retrying
     backoff_base_s: float = 0.25
     backoff_max_s: float = 20.0
+    #: Sleep through a daily limit whose reset falls within ``max_retry_seconds``; ``False`` raises
+    #: ``ZoomRateLimitError`` at once (a deferrable wave frees its slots instead of sleeping in them).
+    wait_daily_limits: bool = True
 
     def with_overrides(self, **overrides: Any) -> RetryPolicy:
         casts = {"max_attempts": int, "max_retry_seconds": float, "backoff_base_s": float, "backoff_max_s": float}
@@ -146,6 +149,15 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - now)
 
 
+def _server_time(response: requests.Response) -> float | None:
+    """The reply's ``Date`` header as epoch seconds (the server's clock), or ``None``."""
+    try:
+        when = email.utils.parsedate_to_datetime(response.headers.get("Date") or "")
+    except (TypeError, ValueError):
+        return None
+    return when.replace(tzinfo=when.tzinfo or UTC).timestamp()
+
+
 def raise_for_reply(method: str, path: str, response: requests.Response, secrets: Iterable[str | None] = ()) -> None:
     """Raise the error a non-2xx reply means; every text taken from the reply has ``secrets`` redacted."""
     secrets = list(secrets)
@@ -165,7 +177,8 @@ def raise_for_reply(method: str, path: str, response: requests.Response, secrets
                 category=redact(response.headers.get("X-RateLimit-Category"), secrets),
                 reset_at=redact(retry_after_header, secrets),
                 message=message or "daily rate limit reached",
-                retry_after=parse_retry_after(retry_after_header),
+                # Zoom's reset is an instant on Zoom's clock: measured from its Date header, not from ours.
+                retry_after=parse_retry_after(retry_after_header, _server_time(response)),
             )
         # Zoom sends no Retry-After with a per-second 429: its window ends at the next wall-clock second.
         retry_after = parse_retry_after(retry_after_header)
@@ -199,10 +212,6 @@ class _DailyLimitReply(ZoomRateLimitError):
     """A daily-limit 429 still undecided: retried only if its reset falls inside the retry bound."""
 
     retryable = True
-
-    def __init__(self, method, path, category, reset_at, message, retry_after):
-        super().__init__(method, path, category, reset_at, message)
-        self.retry_after = retry_after
 
 
 def outcome_unknown(exc: BaseException) -> bool:
@@ -264,9 +273,9 @@ def call_with_retries(
                 attempts.append(exc)
             if isinstance(exc, _DailyLimitReply):
                 remaining = policy.max_retry_seconds - (time.monotonic() - started)
-                if exc.retry_after is None or exc.retry_after > remaining:
+                if exc.retry_after is None or exc.retry_after > remaining or not policy.wait_daily_limits:
                     raise ZoomRateLimitError(
-                        exc.method, exc.path, exc.category, exc.reset_at, exc.zoom_message or ""
+                        exc.method, exc.path, exc.category, exc.reset_at, exc.zoom_message or "", exc.retry_after
                     ) from None
             raise
 

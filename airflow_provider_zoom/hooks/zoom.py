@@ -7,7 +7,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
@@ -135,6 +135,9 @@ class ZoomHook(HttpHook):
     conn_type = "zoom"
     hook_name = "Zoom"
     default_host = DEFAULT_API_URL
+    #: ``False``: a daily-limit 429 raises ``ZoomRateLimitError`` at once, even when its reset is near enough
+    #: to sleep through; the deferrable wave operators set it to free their worker slot instead.
+    wait_daily_limits: bool = True
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
@@ -227,7 +230,8 @@ class ZoomHook(HttpHook):
 
     @property
     def retry_policy(self) -> RetryPolicy:
-        return self.config.retry_policy
+        policy = self.config.retry_policy
+        return policy if self.wait_daily_limits else replace(policy, wait_daily_limits=False)
 
     @functools.cached_property
     def rate_limits(self) -> RateLimits | None:
@@ -348,7 +352,9 @@ class ZoomHook(HttpHook):
         try:
             raise_for_reply(method, path or "/", response, secrets)
         except ZoomRateLimitError as exc:  # a daily limit: no retry decides on it here
-            raise ZoomRateLimitError(exc.method, exc.path, exc.category, exc.reset_at, exc.zoom_message or "") from None
+            raise ZoomRateLimitError(
+                exc.method, exc.path, exc.category, exc.reset_at, exc.zoom_message or "", exc.retry_after
+            ) from None
 
     def run_and_check(self, session: requests.Session, prepped_request: requests.PreparedRequest,
                       extra_options: dict[Any, Any]) -> Any:

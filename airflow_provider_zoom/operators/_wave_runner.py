@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -94,6 +96,28 @@ def run_wave(
             except (ZoomError, requests.RequestException, ValueError) as exc:
                 results.append((item, None, exc))
     return results
+
+
+def daily_limit_resume_at(
+    exc: ZoomRateLimitError, *, now: datetime, max_wait: timedelta, margin_s: float = 1.0
+) -> tuple[datetime, bool]:
+    """When a wave stopped by a daily limit tries again, and whether ``max_wait`` cut Zoom's reset short.
+
+    Zoom's reset (measured on Zoom's clock when its reply had a ``Date``; else its ``Retry-After`` against
+    ours) plus a margin and up to a second of jitter, so that the tasks stopped by one limit do not all come
+    back in the same instant; without a readable reset, the next 00:00 UTC (when Zoom's daily windows end).
+    Never later than ``now + max_wait``.
+    """
+    from airflow_provider_zoom._transport.retries import parse_retry_after  # requests: not at DAG parse time
+
+    seconds = exc.retry_after if exc.retry_after is not None else parse_retry_after(exc.reset_at, now.timestamp())
+    if seconds is None:
+        midnight = (now.astimezone(timezone.utc) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        seconds = (midnight - now).total_seconds()
+    wait = timedelta(seconds=seconds + margin_s + random.uniform(0.0, 1.0))  # jitter
+    if wait > max_wait:
+        return now + max_wait, True
+    return now + wait, False
 
 
 def describe_error(exc: BaseException) -> str:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,10 +24,16 @@ from airflow_provider_zoom._defaults import (
     ON_CONFLICT_CHOICES,
 )
 from airflow_provider_zoom.assets import zoom_target
-from airflow_provider_zoom.exceptions import ZoomRemovalLimitError, fail_fast_on_permanent_errors
+from airflow_provider_zoom.exceptions import ZoomRateLimitError, ZoomRemovalLimitError, fail_fast_on_permanent_errors
 from airflow_provider_zoom.group_spec import GroupSpec, InvalidGroupSpec, group_key, validate_group_spec
 from airflow_provider_zoom.hooks._members import email_list, union_emails
-from airflow_provider_zoom.operators._wave_runner import describe_error, load_report, run_wave, write_report
+from airflow_provider_zoom.operators._wave_runner import (
+    daily_limit_resume_at,
+    describe_error,
+    load_report,
+    run_wave,
+    write_report,
+)
 from airflow_provider_zoom.operators.im_groups import _flag, default_description
 
 if TYPE_CHECKING:
@@ -36,6 +43,14 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_WORKERS = 8
 DEFAULT_XCOM_DETAIL_LIMIT = 200
+ON_DAILY_LIMIT_CHOICES = ("defer", "fail")
+#: A daily window is 24 h: a reset announced further away than this is waited for in steps of this length.
+DEFAULT_DAILY_LIMIT_MAX_WAIT = timedelta(hours=25)
+#: Deferrals in a row that completed nothing before the task gives up (a reset Zoom keeps moving).
+MAX_IDLE_DEFERRALS = 3
+#: The XCom (of the current try) holding what a deferred wave has done: it outlives a deferral, also under
+#: ``dag.test()``, which resumes a task with the trigger's event only, without the deferral's kwargs.
+PROGRESS_XCOM_KEY = "wave_progress"
 
 
 def _report_dir(configured: str | None) -> Path:
@@ -65,11 +80,21 @@ class _WaveOperator(BaseOperator):
         report_dir: str | None = None,
         xcom_detail_limit: int = DEFAULT_XCOM_DETAIL_LIMIT,
         zoom_conn_id: str = DEFAULT_CONN_ID,
+        on_daily_limit: str = "defer",
+        daily_limit_max_wait: timedelta | float = DEFAULT_DAILY_LIMIT_MAX_WAIT,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         if max_workers < 1:
             raise ValueError(f"max_workers must be at least 1, not {max_workers!r}")
+        if "{{" not in str(on_daily_limit) and on_daily_limit not in ON_DAILY_LIMIT_CHOICES:
+            raise ValueError(f"on_daily_limit must be one of {ON_DAILY_LIMIT_CHOICES}, not {on_daily_limit!r}")
+        if not isinstance(daily_limit_max_wait, timedelta):
+            daily_limit_max_wait = timedelta(seconds=daily_limit_max_wait)
+        if daily_limit_max_wait <= timedelta(0):
+            raise ValueError(f"daily_limit_max_wait must be positive, not {daily_limit_max_wait!r}")
+        self.on_daily_limit = on_daily_limit
+        self.daily_limit_max_wait = daily_limit_max_wait
         self.max_workers = max_workers
         self.plan = plan
         self.light_rps = light_rps
@@ -88,25 +113,116 @@ class _WaveOperator(BaseOperator):
             medium_rps=self.medium_rps,
             pool_size=self.max_workers,
         )
+        hook.wait_daily_limits = not self._defers()  # deferring frees the slots a sleep would hold
         with fail_fast_on_permanent_errors():  # a wrong connection setting fails the task at once
             hook.check_config()  # also builds the one session before the threads share it
         return hook
 
+    # -- resumable waves: a daily-limit 429 defers the task until Zoom's reset -----------------------------
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        return self._wave(context, resumed=False)
+
+    def resume_wave(self, context: Context, event: Any = None, **_: Any) -> dict[str, Any]:
+        """Back from the deferral: Zoom's daily reset has passed; only the items not done yet are sent."""
+        return self._wave(context, resumed=True)
+
+    def _wave(self, context: Context, *, resumed: bool) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _defers(self) -> bool:
+        if self.on_daily_limit not in ON_DAILY_LIMIT_CHOICES:  # a template rendered to something else
+            raise AirflowFailException(
+                f"on_daily_limit must be one of {ON_DAILY_LIMIT_CHOICES}, not {self.on_daily_limit!r}"
+            )
+        return self.on_daily_limit == "defer"
+
+    def _run_resumable(
+        self,
+        context: Context,
+        items: list[Any],
+        *,
+        key: Callable[[Any], str],
+        call: Callable[[Any], Any],
+        row: Callable[[Any, Any], dict[str, Any]],
+        label: str,
+        resumed: bool,
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+        """Run the wave's items not done by an earlier part of this try; defer on a daily limit.
+
+        Returns ``(done, failed)`` keyed by ``key(item)``: ``done`` holds ``row(item, outcome)``, ``failed``
+        ``{"reason", "permanent"}``. Both are kept in the ``wave_progress`` XCom across deferrals, so a
+        resumed task sends each item at most once more than an uninterrupted run would: never.
+        """
+        progress = (context["ti"].xcom_pull(task_ids=self.task_id, key=PROGRESS_XCOM_KEY) if resumed else None) or {}
+        done: dict[str, dict[str, Any]] = dict(progress.get("done", {}))
+        failed: dict[str, dict[str, Any]] = dict(progress.get("failed", {}))
+        todo = [item for item in items if key(item) not in done and key(item) not in failed]
+        if resumed:
+            self.log.info(
+                "Resuming after Zoom's daily limit reset: %d of %d %s already done, sending the other %d",
+                len(items) - len(todo), len(items), label, len(todo),
+            )
+        results = run_wave(todo, call, max_workers=self.max_workers, label=label, log=self.log)
+        limited: ZoomRateLimitError | None = None
+        finished = 0
+        for item, outcome, error in results:
+            if isinstance(error, ZoomRateLimitError) and self._defers():
+                limited = limited or error  # not sent, or refused: sent again after the reset
+                continue
+            if error is not None or outcome is None:
+                error = error or RuntimeError("no outcome")
+                failed[key(item)] = {"reason": describe_error(error), "permanent": bool(getattr(error, "permanent", 0))}
+            else:
+                done[key(item)] = row(item, outcome)
+            finished += 1
+        if limited is not None:
+            idle = 0 if finished else int(progress.get("idle_deferrals", 0)) + 1
+            self._defer_until_reset(context, limited, done, failed, idle, waiting=len(items) - len(done) - len(failed))
+        return done, failed
+
+    def _defer_until_reset(
+        self, context: Context, exc: ZoomRateLimitError, done: dict, failed: dict, idle: int, waiting: int
+    ) -> None:
+        if idle > MAX_IDLE_DEFERRALS:
+            raise AirflowException(
+                f"Zoom's daily limit still refused every call after {MAX_IDLE_DEFERRALS} waits for its reset; "
+                f"{len(done)} done, {waiting} not sent. Last: {describe_error(exc)}"
+            )
+        from airflow.providers.standard.triggers.temporal import DateTimeTrigger  # not at DAG parse time
+
+        moment, capped = daily_limit_resume_at(exc, now=datetime.now(timezone.utc), max_wait=self.daily_limit_max_wait)
+        context["ti"].xcom_push(
+            key=PROGRESS_XCOM_KEY, value={"done": done, "failed": failed, "idle_deferrals": idle}
+        )
+        self.log.warning(
+            "Zoom's daily limit of the %s category is used up (Zoom: resets at %s): %d done, %d waiting. "
+            "Deferring until %s%s; the worker and pool slots are free meanwhile",
+            exc.category or "unknown", exc.reset_at or "not said", len(done) + len(failed), waiting,
+            moment.strftime("%Y-%m-%dT%H:%M:%SZ"), " (daily_limit_max_wait)" if capped else "",
+        )
+        self.defer(trigger=DateTimeTrigger(moment=moment), method_name="resume_wave")
+
     def _finish(
-        self, context: Context, result: dict[str, Any], detail_keys: tuple[str, ...], errors: list[BaseException]
+        self, context: Context, result: dict[str, Any], detail_keys: tuple[str, ...],
+        failures: Sequence[dict[str, Any] | BaseException],
     ) -> dict:
         """Keep the XCom small: past ``xcom_detail_limit`` entries the per-group lists go to a report file."""
+        errors = [
+            e if isinstance(e, dict) else {"reason": describe_error(e), "permanent": bool(getattr(e, "permanent", 0))}
+            for e in failures
+        ]
         if sum(len(result[k]) for k in detail_keys) > self.xcom_detail_limit:
             detail = {k: result.pop(k) for k in detail_keys}
             result["report"] = write_report(_report_dir(self.report_dir), _report_name(context, self.task_id), detail)
             self.log.info("Per-group detail written to %s", result["report"])
         if errors:
             context["ti"].xcom_push(key="partial_result", value=result)
-            if all(getattr(e, "permanent", False) for e in errors):
-                raise AirflowFailException(f"{len(errors)} Zoom calls were refused. First: {describe_error(errors[0])}")
+            if all(e["permanent"] for e in errors):
+                raise AirflowFailException(f"{len(errors)} Zoom calls were refused. First: {errors[0]['reason']}")
             raise AirflowException(
                 f"{len(errors)} Zoom calls still failed after retries; re-running the task completes the wave "
-                f"without duplicates. First: {describe_error(errors[0])}"
+                f"without duplicates. First: {errors[0]['reason']}"
             )
         return result
 
@@ -141,12 +257,18 @@ class WaveCreateGroupsOperator(_WaveOperator):
         ``free``, ``pro``, ``business``) or ``light_rps`` / ``medium_rps`` (unset: the connection's extras
         decide; none there, no pacing); ``report_dir`` (where large results go, default
         ``$AIRFLOW_HOME/zoom_reports``; shared storage when downstream tasks run on other machines);
-        ``xcom_detail_limit``; ``zoom_conn_id``; and ``BaseOperator``'s arguments.
+        ``xcom_detail_limit``; ``zoom_conn_id``; ``on_daily_limit`` and ``daily_limit_max_wait`` (below); and
+        ``BaseOperator``'s arguments.
+
+    A daily-limit 429 (``on_daily_limit="defer"``, the default) defers the task until the reset Zoom announces
+    (at most ``daily_limit_max_wait``, default 25 h, later: wait again): worker and pool slots are free meanwhile,
+    and the task then sends only what it had not done; its XCom is the one an uninterrupted run returns.
+    ``on_daily_limit="fail"`` fails the task at once instead (templated: a DAG Param may choose).
     """
 
     template_fields: Sequence[str] = (
         "groups", "group_type", "search_by_domain", "search_by_account", "search_by_ma_account", "report_dir", "plan",
-        "members_by_name", "zoom_dry_run",
+        "members_by_name", "zoom_dry_run", "on_daily_limit",
     )
 
     def __init__(
@@ -194,42 +316,40 @@ class WaveCreateGroupsOperator(_WaveOperator):
             specs.setdefault(group_key(spec.name), spec)
         return list(specs.values()), invalid
 
-    def execute(self, context: Context) -> dict[str, Any]:
+    def _wave(self, context: Context, *, resumed: bool) -> dict[str, Any]:
         specs, invalid = self._specs()
-        for entry in invalid:
-            self.log.warning("Not sent: %s", entry["reason"])
+        if not resumed:
+            for entry in invalid:
+                self.log.warning("Not sent: %s", entry["reason"])
         with fail_fast_on_permanent_errors():  # unreadable emails: the same input fails again
             members = members_by_key(self.members_by_name)
         if _flag(self.task_id, "dry_run", self.zoom_dry_run):
             return self._dry_run(context, specs, invalid)
         hook = self._hook()
-        results = run_wave(
+        done, failures = self._run_resumable(
+            context,
             specs,
-            lambda spec: hook.create_group(
+            key=lambda spec: group_key(spec.name),
+            call=lambda spec: hook.create_group(
                 spec, on_conflict=self.on_conflict, description=default_description(spec.name),
                 members=members.get(group_key(spec.name), ()),
             ),
-            max_workers=self.max_workers,
+            row=_group_row,
             label="groups",
-            log=self.log,
+            resumed=resumed,
         )
         created: list[dict[str, Any]] = []
         exists: list[dict[str, Any]] = []
         failed: list[dict[str, str]] = list(invalid)
-        errors: list[BaseException] = []
-        for spec, outcome, error in sorted(results, key=lambda r: r[0].name):
-            if error is not None or outcome is None:
-                errors.append(error or RuntimeError("no outcome"))
-                failed.append({"name": spec.name, "reason": describe_error(errors[-1])})
+        errors: list[dict[str, Any]] = []
+        for spec in sorted(specs, key=lambda spec: spec.name):
+            key = group_key(spec.name)
+            if key in failures:
+                errors.append(failures[key])
+                failed.append({"name": spec.name, "reason": failures[key]["reason"]})
             else:
-                group: dict[str, Any] = {"name": outcome.name, "group_id": outcome.group_id}
-                added = getattr(outcome, "members_added", ())  # members sent with the create (either API)
-                if added:
-                    group["members_added"] = list(added)
-                refused = getattr(outcome, "members_rejected", ())  # refused then: not sent again
-                if refused:
-                    group["members_rejected"] = [dict(r) for r in refused]
-                (created if outcome.outcome == "created" else exists).append(group)
+                group = dict(done[key])
+                (created if group.pop("outcome") == "created" else exists).append(group)
         result = {
             "total": len(specs) + len(invalid),
             "members_added": sum(len(group.get("members_added", ())) for group in created),
@@ -317,6 +437,7 @@ class WaveAddMembersOperator(_WaveOperator):
 
     template_fields: Sequence[str] = (
         "groups", "members_by_name", "report_dir", "plan", "membership", "max_removal_share", "zoom_dry_run",
+        "on_daily_limit",
     )
 
     def __init__(
@@ -361,7 +482,7 @@ class WaveAddMembersOperator(_WaveOperator):
             assignments.append({**entry, "emails": email_list(entry.get("emails"), f"groups[{position}].emails")})
         return assignments
 
-    def execute(self, context: Context) -> dict[str, Any]:
+    def _wave(self, context: Context, *, resumed: bool) -> dict[str, Any]:
         from airflow_provider_zoom.onboarding.membership import check_membership, check_removal_share
 
         dry_run = _flag(self.task_id, "dry_run", self.zoom_dry_run)
@@ -372,27 +493,30 @@ class WaveAddMembersOperator(_WaveOperator):
             assignments = [a for a in self._assignments() if a.get("emails") or (exact and a.get("group_id"))]
         if exact or dry_run:
             return self._planned(context, assignments, exact=exact, share=share, dry_run=dry_run)
+        numbered = list(enumerate(assignments))
         hook = self._hook()
-        results = run_wave(
-            assignments,
-            lambda a: hook.add_members(a["group_id"], a["emails"], only_missing=self.only_missing, name=a.get("name")),
-            max_workers=self.max_workers,
+        done, failures = self._run_resumable(
+            context,
+            numbered,
+            key=lambda numbered: str(numbered[0]),  # the same inputs give the same order when the task resumes
+            call=lambda numbered: hook.add_members(
+                numbered[1]["group_id"], numbered[1]["emails"], only_missing=self.only_missing,
+                name=numbered[1].get("name"),
+            ),
+            row=_members_row,
             label="group members",
-            log=self.log,
+            resumed=resumed,
         )
         groups: list[dict[str, Any]] = []
         failed: list[dict[str, str]] = []
-        errors: list[BaseException] = []
-        for assignment, outcome, error in sorted(results, key=lambda r: str(r[0].get("name", r[0]["group_id"]))):
-            name = assignment.get("name", assignment["group_id"])
-            if error is not None or outcome is None:
-                errors.append(error or RuntimeError("no outcome"))
-                failed.append({"name": name, "reason": describe_error(errors[-1])})
+        errors: list[dict[str, Any]] = []
+        for position, assignment in sorted(numbered, key=lambda n: str(n[1].get("name", n[1]["group_id"]))):
+            if str(position) in failures:
+                errors.append(failures[str(position)])
+                failed.append({"name": assignment.get("name", assignment["group_id"]),
+                               "reason": failures[str(position)]["reason"]})
             else:
-                # A racing task may have merged the contact group into a same-named one: Zoom's answer says where.
-                group_id = outcome.get("group_id") or assignment["group_id"]
-                groups.append({"name": name, "group_id": group_id, "added": outcome["added"],
-                               "rejected": outcome.get("rejected", []), "pending": outcome.get("pending", [])})
+                groups.append(done[str(position)])
         result = {
             "groups_count": len(assignments),
             "members_added": sum(len(g["added"]) for g in groups),
@@ -498,6 +622,27 @@ class WaveAddMembersOperator(_WaveOperator):
 
 
 __all__ = ["WaveAddMembersOperator", "WaveCreateGroupsOperator", "load_report"]
+
+def _group_row(spec: GroupSpec, outcome: Any) -> dict[str, Any]:
+    """A created or found group as the XCom lists it, plus its ``outcome`` (a JSON row: it may wait in an XCom)."""
+    group: dict[str, Any] = {"name": outcome.name, "group_id": outcome.group_id}
+    added = getattr(outcome, "members_added", ())  # members sent with the create (either API)
+    if added:
+        group["members_added"] = list(added)
+    refused = getattr(outcome, "members_rejected", ())  # refused then: not sent again
+    if refused:
+        group["members_rejected"] = [dict(r) for r in refused]
+    group["outcome"] = outcome.outcome
+    return group
+
+
+def _members_row(numbered: tuple[int, dict[str, Any]], outcome: dict[str, Any]) -> dict[str, Any]:
+    assignment = numbered[1]
+    # A racing task may have merged the contact group into a same-named one: Zoom's answer says where.
+    return {"name": assignment.get("name", assignment["group_id"]),
+            "group_id": outcome.get("group_id") or assignment["group_id"], "added": outcome["added"],
+            "rejected": outcome.get("rejected", []), "pending": outcome.get("pending", [])}
+
 
 def members_by_key(members_by_name: dict[str, Any] | None) -> dict[str, list[str]]:
     """``{group name: emails}`` keyed by ``group_key``: two spellings of one group get both lists, never one."""

@@ -6,7 +6,7 @@
         [--free-account] [--im-groups available|gone] [--contact-group-names duplicates|unique]
         [--contact-members-key group_members|members|both]
         [--plan unlimited] [--light-rps N --medium-rps N --heavy-rps N --light-daily N --medium-daily N
-        --heavy-daily N]
+        --heavy-daily N] [--daily-reset-at ISO | --daily-reset-in SECONDS]
         [--token-policy multiple] [--seed N --fault-5xx F --fault-reset F --fault-burst-429 F
         --fault-latency-ms N --fault-latency-jitter-ms N --fault-commit-then-fail F
         --fault-invalidate-tokens-at 3,10 --faults-on-oauth] [--log-level warning]
@@ -25,6 +25,8 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import time
+from datetime import UTC, datetime
 from types import FrameType
 
 from .backend import (
@@ -129,6 +131,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--medium-daily", type=int, metavar="N", help="override the plan's Medium requests per UTC day")
     parser.add_argument("--heavy-rps", type=int, metavar="N", help="override the plan's Heavy requests per second")
     parser.add_argument("--heavy-daily", type=int, metavar="N", help="override the plan's Heavy requests per UTC day")
+    reset = parser.add_mutually_exclusive_group()
+    reset.add_argument(
+        "--daily-reset-at",
+        metavar="ISO",
+        help="when the daily window in progress ends (ISO-8601, UTC unless it says otherwise); the next ones every"
+        " 24 h after (default: 00:00 UTC, as at Zoom)",
+    )
+    reset.add_argument(
+        "--daily-reset-in", type=float, metavar="S", help="the same, as seconds from start (a test's near reset)"
+    )
     parser.add_argument(
         "--token-policy",
         choices=TOKEN_POLICIES,
@@ -188,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             medium_daily=args.medium_daily,
             heavy_rps=args.heavy_rps,
             heavy_daily=args.heavy_daily,
+            daily_reset_at=_daily_reset_at(args.daily_reset_at, args.daily_reset_in),
             im_groups=args.im_groups,
             contact_group_names=args.contact_group_names,
             contact_members_key=args.contact_members_key,
@@ -225,6 +238,12 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signum, _exit_cleanly)
     server.run(sockets=[sock])
     return 0
+
+
+def _daily_reset_at(at: str | None, seconds_from_now: float | None) -> str | None:
+    if seconds_from_now is None:
+        return at
+    return datetime.fromtimestamp(time.time() + seconds_from_now, UTC).isoformat()
 
 
 def _read_users(paths: list[str]) -> list[SeedUser]:

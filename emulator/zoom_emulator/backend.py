@@ -190,7 +190,9 @@ class ZoomBackend:
     ``missing_users`` are not users at all, even when a seed lists them or their domain is a user domain (until
     ``POST /_emulator/users`` adds them). Both take addresses or comma-separated strings of them.
 
-    ``heavy_rps``/``heavy_daily`` override the plan's Heavy limits. ``im_groups="gone"`` answers every IM group
+    ``daily_reset_at`` (ISO-8601, UTC unless it says otherwise) is when the daily window in progress ends, and the
+    next ones every 24 hours after; unset, at 00:00 UTC as at Zoom. ``heavy_rps``/``heavy_daily`` override the
+    plan's Heavy limits. ``im_groups="gone"`` answers every IM group
     operation with Zoom's 410/4137. ``contact_group_names="unique"`` refuses a second contact group with the same
     (trimmed, case-insensitive) name with 409/4132; the default ``"duplicates"`` allows it, as Zoom documents no
     uniqueness. ``contact_members_key`` names the member array of "List contact group members": ``group_members``
@@ -211,6 +213,7 @@ class ZoomBackend:
         medium_daily: int | None = None,
         heavy_rps: int | None = None,
         heavy_daily: int | None = None,
+        daily_reset_at: str | None = None,
         token_policy: str = "multiple",
         token_ttl: int = ACCESS_TOKEN_TTL,
         app_disabled: bool = False,
@@ -245,6 +248,7 @@ class ZoomBackend:
         self._initial_config: dict[str, Any] = {  # replayed by reset(keep_config=False)
             "plan": plan,
             **{key: value for key, value in limits.items() if value is not None},
+            "daily_reset_at": daily_reset_at,
             "token_policy": token_policy,
             "token_ttl": token_ttl,
             "app_disabled": app_disabled,
@@ -300,6 +304,7 @@ class ZoomBackend:
                 "client_id": self.client_id,
                 "plan": self._plan,
                 **{key: getattr(limits, key) for key in LIMIT_KEYS},
+                "daily_reset_at": iso_z(self._limiter.day_anchor) if self._limiter.day_anchor else None,
                 "token_policy": self._token_policy,
                 "token_ttl": self._token_ttl,
                 "app_disabled": self._app_disabled,
@@ -319,11 +324,14 @@ class ZoomBackend:
 
         ``plan`` restarts from that plan's limits; explicit limit keys override them (``null`` = unlimited).
         ``faults`` replaces the whole fault config and re-seeds the fault RNG. Changing limits restarts the
-        rate-limit windows.
+        rate-limit windows. ``daily_reset_at`` (ISO-8601; ``null``: 00:00 UTC) or ``daily_reset_in`` (seconds from
+        now) moves the end of the daily window in progress, keeping its count.
         """
         settable = {
             "plan",
             *LIMIT_KEYS,
+            "daily_reset_at",
+            "daily_reset_in",
             "token_policy",
             "token_ttl",
             "app_disabled",
@@ -339,6 +347,7 @@ class ZoomBackend:
             value = changes.get(key)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 problems.append((key, "must be a positive integer or null (unlimited)"))
+        daily_reset = self._daily_reset(changes, problems)
         if "token_policy" in changes and changes["token_policy"] not in TOKEN_POLICIES:
             problems.append(("token_policy", f"must be one of {', '.join(TOKEN_POLICIES)}"))
         ttl = changes.get("token_ttl", self._token_ttl)
@@ -365,7 +374,9 @@ class ZoomBackend:
             if "plan" in changes or limit_changes:
                 base = PLANS[plan] if "plan" in changes else self._limiter.limits
                 self._plan = plan
-                self._limiter = RateLimiter(base.with_overrides(**limit_changes))
+                self._limiter = RateLimiter(base.with_overrides(**limit_changes), daily_reset_at=self._day_anchor())
+            if daily_reset is not None:
+                self._limiter.move_daily_reset(daily_reset[0], self._clock())
             self._token_policy = changes.get("token_policy", self._token_policy)
             self._token_ttl = ttl
             self._app_disabled = changes.get("app_disabled", self._app_disabled)
@@ -379,6 +390,41 @@ class ZoomBackend:
             if fault_config is not None:
                 self._faults = FaultInjector(fault_config, self._seed)
             return self.config()
+
+    def _daily_reset(self, changes: Mapping[str, Any], problems: list) -> tuple[float | None] | None:
+        """The requested daily reset instant as ``(epoch seconds or None,)``; ``None`` when not asked for.
+
+        Rounded up to a whole second: Zoom's ``Retry-After`` has no fractions, and a client that trusts it
+        must not arrive before the reset.
+        """
+        if "daily_reset_at" in changes and "daily_reset_in" in changes:
+            problems.append(("daily_reset_in", "give daily_reset_at or daily_reset_in, not both"))
+            return None
+        if "daily_reset_in" in changes:
+            seconds = changes["daily_reset_in"]
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 <= seconds <= 86_400:
+                problems.append(("daily_reset_in", "must be a number of seconds from 0 to 86400"))
+                return None
+            return (float(math.ceil(self._clock() + seconds)),)
+        if "daily_reset_at" not in changes:
+            return None
+        value = changes["daily_reset_at"]
+        if value is None:
+            return (None,)
+        try:
+            when = datetime.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            when = None
+        if when is None:
+            problems.append(("daily_reset_at", "must be an ISO-8601 timestamp (e.g. 2026-12-01T18:30:00Z) or null"))
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return (float(math.ceil(when.timestamp())),)
+
+    def _day_anchor(self) -> float | None:
+        limiter = getattr(self, "_limiter", None)
+        return limiter.day_anchor if limiter is not None and limiter.day_anchor else None
 
     # -- inspection ----------------------------------------------------------------------------------
 
@@ -442,7 +488,7 @@ class ZoomBackend:
             self._reset_counters()
             if keep_config:
                 self._faults = FaultInjector(self._faults.config, self._seed)
-                self._limiter = RateLimiter(self._limiter.limits)
+                self._limiter = RateLimiter(self._limiter.limits, daily_reset_at=self._day_anchor())
             else:
                 self.update_config(self._initial_config)
             self._save()

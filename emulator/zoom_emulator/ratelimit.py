@@ -1,5 +1,9 @@
 """Zoom's rate-limit model: per-account budgets per category, in fixed 1-second and UTC-day windows.
 
+The daily windows start at 00:00 UTC (Zoom's documented ``Retry-After`` example) unless the emulator is told
+another reset instant (``daily_reset_at``): then the current daily window ends there and the next ones are
+24 hours long, so a test can watch a daily cap reset within seconds.
+
 Only admitted requests consume budget, so a client that backs off after a 429 gets through in the next
 window, which is how Zoom behaves as far as clients can observe it.
 """
@@ -65,19 +69,21 @@ class Exceeded:
 class RateLimiter:
     """Counts admitted requests; not thread-safe on its own (the backend holds its lock around it)."""
 
-    def __init__(self, limits: PlanLimits):
+    def __init__(self, limits: PlanLimits, *, daily_reset_at: float | None = None):
         self.limits = limits
+        #: An instant (epoch seconds) on a daily-window boundary; 0 is 1970-01-01T00:00Z, so UTC midnights.
+        self.day_anchor = 0.0 if daily_reset_at is None else float(daily_reset_at)
         self._second: dict[Category, tuple[int, int]] = {}
         self._day: dict[Category, tuple[int, int]] = {}
 
     def acquire(self, category: Category, now: float) -> Exceeded | None:
         """Take one unit of budget, or say which limit (daily first: it is the more useful answer) is hit."""
-        second, day = int(now), int(now // SECONDS_PER_DAY)
+        second, day = int(now), int((now - self.day_anchor) // SECONDS_PER_DAY)
         daily_limit = self.limits.daily(category)
         day_used = _used(self._day, category, day)
         if daily_limit is not None and day_used >= daily_limit:
-            midnight = datetime.fromtimestamp((day + 1) * SECONDS_PER_DAY, UTC)
-            return Exceeded(category, "daily", daily_limit, midnight)
+            resets_at = datetime.fromtimestamp(self.day_anchor + (day + 1) * SECONDS_PER_DAY, UTC)
+            return Exceeded(category, "daily", daily_limit, resets_at)
         second_limit = self.limits.per_second(category)
         second_used = _used(self._second, category, second)
         if second_limit is not None and second_used >= second_limit:
@@ -85,6 +91,15 @@ class RateLimiter:
         self._day[category] = (day, day_used + 1)
         self._second[category] = (second, second_used + 1)
         return None
+
+
+    def move_daily_reset(self, daily_reset_at: float | None, now: float) -> None:
+        """End the daily window in progress at ``daily_reset_at`` (``None``: at the next 00:00 UTC), keeping
+        what it has used so far: only the reset instant moves, not the count."""
+        old_day = int((now - self.day_anchor) // SECONDS_PER_DAY)
+        self.day_anchor = 0.0 if daily_reset_at is None else float(daily_reset_at)
+        new_day = int((now - self.day_anchor) // SECONDS_PER_DAY)
+        self._day = {category: (new_day, count) for category, (day, count) in self._day.items() if day == old_day}
 
 
 def _used(windows: dict[Category, tuple[int, int]], category: Category, window: int) -> int:

@@ -165,3 +165,63 @@ def test_cli_heavy_overrides() -> None:
     with EmulatorProcess("--plan", "business", "--heavy-rps", "3", "--heavy-daily", "7") as zoom:
         config = zoom.state()["config"]
         assert (config["heavy_rps"], config["heavy_daily"], config["light_rps"]) == (3, 7, 80)
+
+
+def test_daily_reset_instant_moves_the_header_and_the_reset(
+    emulator: EmulatorServer, api: ZoomClient, clock: FakeClock
+) -> None:
+    configure(emulator, plan="free", light_daily=2, light_rps=100)
+    assert [api.get("/im/groups/x").status_code for _ in range(2)] == [404, 404]
+    # The window in progress now ends 30 s from now (rounded up to a whole second), keeping what it used.
+    config = configure(emulator, daily_reset_in=29.5).json()
+    assert config["daily_reset_at"] == "2026-11-20T10:00:30Z"
+    limited = api.get("/im/groups/x")
+    assert limited.status_code == 429
+    assert limited.json() == DAILY
+    assert limited.headers["Retry-After"] == "2026-11-20T10:00:30Z"
+    assert limited.headers["X-RateLimit-Type"] == "Daily-limit"
+    clock.advance(29.5)  # 10:00:29.75
+    assert api.get("/im/groups/x").status_code == 429
+    clock.advance(0.25)  # 10:00:30, the reset Zoom announced
+    assert [api.get("/im/groups/x").status_code for _ in range(3)] == [404, 404, 429]
+    # The next window is a day long, from the reset on.
+    assert api.get("/im/groups/x").headers["Retry-After"] == "2026-11-21T10:00:30Z"
+    # An ISO instant works too; null returns to 00:00 UTC.
+    assert configure(emulator, daily_reset_at="2026-11-20T12:00:00+01:00").json()["daily_reset_at"] == (
+        "2026-11-20T11:00:00Z"
+    )
+    assert api.get("/im/groups/x").headers["Retry-After"] == "2026-11-20T11:00:00Z"
+    assert configure(emulator, daily_reset_at=None).json()["daily_reset_at"] is None
+    assert api.get("/im/groups/x").headers["Retry-After"] == "2026-11-21T00:00:00Z"
+
+
+def test_daily_reset_survives_limit_changes_and_resets(emulator: EmulatorServer, api: ZoomClient) -> None:
+    configure(emulator, daily_reset_in=60)
+    config = configure(emulator, plan="free", light_daily=1).json()
+    assert config["daily_reset_at"] == "2026-11-20T10:01:01Z"
+    requests.post(f"{emulator.url}/_emulator/reset", json={}, timeout=10).raise_for_status()
+    assert requests.get(f"{emulator.url}/_emulator/config", timeout=10).json()["daily_reset_at"] == (
+        "2026-11-20T10:01:01Z"
+    )
+    requests.post(f"{emulator.url}/_emulator/reset", json={"keep_config": False}, timeout=10).raise_for_status()
+    assert requests.get(f"{emulator.url}/_emulator/config", timeout=10).json()["daily_reset_at"] is None
+
+
+def test_invalid_daily_reset_is_rejected(emulator: EmulatorServer) -> None:
+    for body, field in (
+        ({"daily_reset_at": "tomorrow"}, "daily_reset_at"),
+        ({"daily_reset_in": -1}, "daily_reset_in"),
+        ({"daily_reset_in": "10"}, "daily_reset_in"),
+        ({"daily_reset_in": 5, "daily_reset_at": None}, "daily_reset_in"),
+    ):
+        response = requests.put(f"{emulator.url}/_emulator/config", json=body, timeout=10)
+        assert response.status_code == 400, body
+        assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
+def test_cli_daily_reset() -> None:
+    with EmulatorProcess("--plan", "free", "--daily-reset-at", "2030-01-02T03:04:05Z") as zoom:
+        assert zoom.state()["config"]["daily_reset_at"] == "2030-01-02T03:04:05Z"
+    with EmulatorProcess("--daily-reset-in", "45") as zoom:
+        reset_at = zoom.state()["config"]["daily_reset_at"]
+    assert reset_at is not None
