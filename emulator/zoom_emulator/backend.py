@@ -249,6 +249,7 @@ class ZoomBackend:
             "plan": plan,
             **{key: value for key, value in limits.items() if value is not None},
             "daily_reset_at": daily_reset_at,
+            "daily_window_s": None,
             "token_policy": token_policy,
             "token_ttl": token_ttl,
             "app_disabled": app_disabled,
@@ -305,6 +306,7 @@ class ZoomBackend:
                 "plan": self._plan,
                 **{key: getattr(limits, key) for key in LIMIT_KEYS},
                 "daily_reset_at": iso_z(self._limiter.day_anchor) if self._limiter.day_anchor else None,
+                "daily_window_s": self._limiter.day_length,
                 "token_policy": self._token_policy,
                 "token_ttl": self._token_ttl,
                 "app_disabled": self._app_disabled,
@@ -325,13 +327,15 @@ class ZoomBackend:
         ``plan`` restarts from that plan's limits; explicit limit keys override them (``null`` = unlimited).
         ``faults`` replaces the whole fault config and re-seeds the fault RNG. Changing limits restarts the
         rate-limit windows. ``daily_reset_at`` (ISO-8601; ``null``: 00:00 UTC) or ``daily_reset_in`` (seconds from
-        now) moves the end of the daily window in progress, keeping its count.
+        now) moves the end of the daily window in progress, keeping its count. ``daily_window_s`` shortens the
+        "day" of the daily limits (``null``: 86,400 s, Zoom's) so that a test sees several resets; it restarts them.
         """
         settable = {
             "plan",
             *LIMIT_KEYS,
             "daily_reset_at",
             "daily_reset_in",
+            "daily_window_s",
             "token_policy",
             "token_ttl",
             "app_disabled",
@@ -348,6 +352,11 @@ class ZoomBackend:
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 problems.append((key, "must be a positive integer or null (unlimited)"))
         daily_reset = self._daily_reset(changes, problems)
+        window = changes.get("daily_window_s", 86_400)
+        if window is None:
+            window = 86_400
+        if isinstance(window, bool) or not isinstance(window, int) or not 1 <= window <= 86_400:
+            problems.append(("daily_window_s", "must be a whole number of seconds from 1 to 86400, or null (a day)"))
         if "token_policy" in changes and changes["token_policy"] not in TOKEN_POLICIES:
             problems.append(("token_policy", f"must be one of {', '.join(TOKEN_POLICIES)}"))
         ttl = changes.get("token_ttl", self._token_ttl)
@@ -374,7 +383,12 @@ class ZoomBackend:
             if "plan" in changes or limit_changes:
                 base = PLANS[plan] if "plan" in changes else self._limiter.limits
                 self._plan = plan
-                self._limiter = RateLimiter(base.with_overrides(**limit_changes), daily_reset_at=self._day_anchor())
+                self._limiter = RateLimiter(
+                    base.with_overrides(**limit_changes), daily_reset_at=self._day_anchor(),
+                    day_length=self._limiter.day_length,
+                )
+            if "daily_window_s" in changes:  # a test's short "day": restarts the windows
+                self._limiter = RateLimiter(self._limiter.limits, daily_reset_at=self._day_anchor(), day_length=window)
             if daily_reset is not None:
                 self._limiter.move_daily_reset(daily_reset[0], self._clock())
             self._token_policy = changes.get("token_policy", self._token_policy)
@@ -488,7 +502,9 @@ class ZoomBackend:
             self._reset_counters()
             if keep_config:
                 self._faults = FaultInjector(self._faults.config, self._seed)
-                self._limiter = RateLimiter(self._limiter.limits, daily_reset_at=self._day_anchor())
+                self._limiter = RateLimiter(
+                    self._limiter.limits, daily_reset_at=self._day_anchor(), day_length=self._limiter.day_length
+                )
             else:
                 self.update_config(self._initial_config)
             self._save()

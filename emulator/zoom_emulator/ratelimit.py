@@ -69,8 +69,10 @@ class Exceeded:
 class RateLimiter:
     """Counts admitted requests; not thread-safe on its own (the backend holds its lock around it)."""
 
-    def __init__(self, limits: PlanLimits, *, daily_reset_at: float | None = None):
+    def __init__(self, limits: PlanLimits, *, daily_reset_at: float | None = None, day_length: int = SECONDS_PER_DAY):
         self.limits = limits
+        #: Seconds per daily window: 86,400 as at Zoom; shorter only to watch many resets in one test.
+        self.day_length = day_length
         #: An instant (epoch seconds) on a daily-window boundary; 0 is 1970-01-01T00:00Z, so UTC midnights.
         self.day_anchor = 0.0 if daily_reset_at is None else float(daily_reset_at)
         self._second: dict[Category, tuple[int, int]] = {}
@@ -78,11 +80,11 @@ class RateLimiter:
 
     def acquire(self, category: Category, now: float) -> Exceeded | None:
         """Take one unit of budget, or say which limit (daily first: it is the more useful answer) is hit."""
-        second, day = int(now), int((now - self.day_anchor) // SECONDS_PER_DAY)
+        second, day = int(now), int((now - self.day_anchor) // self.day_length)
         daily_limit = self.limits.daily(category)
         day_used = _used(self._day, category, day)
         if daily_limit is not None and day_used >= daily_limit:
-            resets_at = datetime.fromtimestamp(self.day_anchor + (day + 1) * SECONDS_PER_DAY, UTC)
+            resets_at = datetime.fromtimestamp(self.day_anchor + (day + 1) * self.day_length, UTC)
             return Exceeded(category, "daily", daily_limit, resets_at)
         second_limit = self.limits.per_second(category)
         second_used = _used(self._second, category, second)
@@ -96,9 +98,9 @@ class RateLimiter:
     def move_daily_reset(self, daily_reset_at: float | None, now: float) -> None:
         """End the daily window in progress at ``daily_reset_at`` (``None``: at the next 00:00 UTC), keeping
         what it has used so far: only the reset instant moves, not the count."""
-        old_day = int((now - self.day_anchor) // SECONDS_PER_DAY)
+        old_day = int((now - self.day_anchor) // self.day_length)
         self.day_anchor = 0.0 if daily_reset_at is None else float(daily_reset_at)
-        new_day = int((now - self.day_anchor) // SECONDS_PER_DAY)
+        new_day = int((now - self.day_anchor) // self.day_length)
         self._day = {category: (new_day, count) for category, (day, count) in self._day.items() if day == old_day}
 
 

@@ -225,3 +225,15 @@ def test_cli_daily_reset() -> None:
     with EmulatorProcess("--daily-reset-in", "45") as zoom:
         reset_at = zoom.state()["config"]["daily_reset_at"]
     assert reset_at is not None
+
+
+def test_a_short_daily_window_for_tests(emulator: EmulatorServer, api: ZoomClient, clock: FakeClock) -> None:
+    config = configure(emulator, plan="free", light_daily=1, light_rps=100, daily_window_s=60).json()
+    assert config["daily_window_s"] == 60
+    assert api.get("/im/groups/x").status_code == 404
+    limited = api.get("/im/groups/x")
+    assert limited.headers["Retry-After"] == "2026-11-20T10:01:00Z"
+    clock.advance(60)
+    assert [api.get("/im/groups/x").status_code for _ in range(2)] == [404, 429]
+    requests.post(f"{emulator.url}/_emulator/reset", json={"keep_config": False}, timeout=10).raise_for_status()
+    assert requests.get(f"{emulator.url}/_emulator/config", timeout=10).json()["daily_window_s"] == 86_400
