@@ -47,7 +47,8 @@ def test_create_wave_defers_at_the_daily_limit_and_resumes_with_only_the_rest(zo
 
     trigger = deferred.value.trigger
     assert isinstance(trigger, DateTimeTrigger) and deferred.value.method_name == "resume_wave"
-    assert reset_at < trigger.moment <= reset_at + timedelta(seconds=3)  # Zoom's reset, plus the margin
+    # Zoom's reset, plus the margin (1-2 s) and up to 1 s more: the Date header it is measured from has no fractions.
+    assert reset_at < trigger.moment <= reset_at + timedelta(seconds=5)
     assert zoom.count(CREATE, 201) == 7 and len(ti.pushed[PROGRESS_XCOM_KEY]["done"]) == 7
     logged = capfd.readouterr().out
     assert "daily limit of the Light category is used up" in logged and "7 done, 5 waiting" in logged
