@@ -7,7 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from airflow.providers.standard.triggers.temporal import DateTimeTrigger
-from airflow.sdk.exceptions import TaskDeferred
+
+try:  # Airflow >= 3.2
+    from airflow.sdk.exceptions import TaskDeferred
+except ImportError:  # Airflow 3.1: BaseOperator.defer raises airflow.exceptions' class
+    from airflow.exceptions import TaskDeferred  # type: ignore[no-redef]
 
 from airflow_provider_zoom._compat import AirflowException
 from airflow_provider_zoom.exceptions import ZoomRateLimitError
