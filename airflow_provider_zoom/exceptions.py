@@ -248,3 +248,37 @@ def fail_fast_on_permanent_errors() -> Iterator[None]:
         from airflow_provider_zoom._compat import AirflowFailException
 
         raise AirflowFailException(str(exc)) from None
+
+
+class ZoomConnectionError(ZoomError):
+    """No reply at all: the connection failed, timed out or broke off (requests' and urllib3's errors, translated).
+
+    Names the call, the host and what to check; never quotes the network error's own text, which may hold a
+    proxy URL with its password. ``outcome_unknown`` is true when Zoom may have carried the request out (the
+    request was sent and its reply lost). Retryable within a call like a 5xx; a TLS handshake that fails for
+    want of https on the server is ``permanent`` (the same setting fails again).
+    """
+
+    retryable = True
+
+    def __init__(self, method: str, path: str, host: str, problem: str, *, hint: str = "",
+                 outcome_unknown: bool = False, permanent: bool = False):
+        self.method = method
+        self.path = path
+        self.host = host
+        self.problem = problem
+        self.hint = hint
+        self.outcome_unknown = outcome_unknown
+        self.permanent = permanent
+        text = f"Zoom API {method} {path} to {host}: {problem}"
+        super().__init__(f"{text}. {hint}" if hint else text)
+
+    def __reduce__(self):
+        return _rebuild_connection_error, (
+            self.method, self.path, self.host, self.problem, self.hint, self.outcome_unknown, self.permanent,
+        )
+
+
+def _rebuild_connection_error(method, path, host, problem, hint, outcome_unknown, permanent) -> ZoomConnectionError:
+    return ZoomConnectionError(method, path, host, problem, hint=hint, outcome_unknown=outcome_unknown,
+                               permanent=permanent)

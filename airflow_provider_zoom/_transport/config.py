@@ -30,7 +30,7 @@ from airflow_provider_zoom._defaults import (
     DEFAULT_READ_TIMEOUT_S,
     DEFAULT_TOKEN_URL,
 )
-from airflow_provider_zoom._transport.oauth import S2SCredentials
+from airflow_provider_zoom._transport.oauth import S2SCredentials, check_basic_encodable
 from airflow_provider_zoom._transport.rate_limit import PLAN_LIMITS, RateLimits
 from airflow_provider_zoom._transport.retries import RetryPolicy
 from airflow_provider_zoom._transport.slot_stores import DEFAULT_REDIS_CONN_ID, LIMITER_BACKENDS
@@ -206,6 +206,9 @@ class _Resolver:
         ]
         if missing:
             raise ZoomConfigError(f"Zoom connection {self.conn_id!r} lacks: {', '.join(missing)}")
+        for field_name, value in (("client_id (the Client ID, login)", conn.login),
+                                  ("client_secret (the Client Secret, password)", conn.password)):
+            check_basic_encodable(field_name, str(value), where=f"Zoom connection {self.conn_id!r}: ")
         connect_timeout, read_timeout = self.timeouts()
         retry = self.retry()
         cache, cache_dir = self.credential_cache()

@@ -14,12 +14,19 @@ from dataclasses import dataclass
 import requests
 from requests.auth import AuthBase
 
-from airflow_provider_zoom._transport.masking import basic_credential_forms, mask, redact
-from airflow_provider_zoom._transport.retries import describe_network_error, media_type, parse_retry_after
-from airflow_provider_zoom.exceptions import ZoomCredentialsRejected, ZoomTokenEndpointUnavailable
+from airflow_provider_zoom._transport.masking import basic_credential_forms, mask, redact_then_cut
+from airflow_provider_zoom._transport.retries import (
+    media_type,
+    network_problem,
+    parse_retry_after,
+    sent_secrets,
+)
+from airflow_provider_zoom.exceptions import ZoomConfigError, ZoomCredentialsRejected, ZoomTokenEndpointUnavailable
 
 # Renew this long before Zoom's expiry so that a token never dies in the middle of a call.
 MAX_RENEWAL_MARGIN_S = 300.0
+#: How much of a token endpoint's error text a message quotes (after redaction, never before).
+QUOTED_TEXT_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,10 @@ class S2SCredentials:
     client_id: str
     client_secret: str
     account_id: str
+
+    def __post_init__(self) -> None:
+        for name, value in (("client_id", self.client_id), ("client_secret", self.client_secret)):
+            check_basic_encodable(name, value)
 
     @functools.cached_property  # computed once: it is read on every request
     def cache_key(self) -> tuple[str, str, str, str]:
@@ -60,6 +71,19 @@ class S2SCredentials:
 _MASKED_CREDENTIALS: set[tuple[str, ...]] = set()
 
 
+def check_basic_encodable(field: str, value: str, where: str = "") -> None:
+    """``ZoomConfigError`` naming ``field`` when ``value`` cannot travel in a Basic header (Latin-1, as requests
+    sends it). The value itself is never shown, not even the character at fault."""
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        raise ZoomConfigError(
+            f"{where}{field} holds a character outside Latin-1 (ISO-8859-1), which HTTP Basic authentication "
+            "cannot carry to Zoom's token endpoint. Zoom's client IDs and secrets are plain ASCII: copy it again "
+            "from the app's page in the Zoom App Marketplace."
+        ) from None
+
+
 def request_token(
     credentials: S2SCredentials, session: requests.Session, timeout: tuple[float, float]
 ) -> AccessToken:
@@ -79,9 +103,11 @@ def request_token(
             timeout=timeout,
         )
     except requests.RequestException as exc:
-        raise ZoomTokenEndpointUnavailable(
-            f"Could not reach Zoom's token endpoint {url}: {describe_network_error(exc, timeout)}"
-        ) from None
+        problem, hint, permanent = network_problem(exc, timeout, setting='the extra "oauth_url"')
+        error = ZoomTokenEndpointUnavailable(f"Could not reach Zoom's token endpoint {url}: {problem}. {hint}")
+        if permanent:
+            error.retryable = False  # a server without https, an untrusted certificate: the same next time
+        raise error from None
     status = response.status_code
     if status != 200:
         if 400 <= status < 500 and status != 429:
@@ -99,7 +125,7 @@ def request_token(
     except (ValueError, KeyError, TypeError, AttributeError):
         raise ZoomTokenEndpointUnavailable(
             f"Zoom's token endpoint {url} answered HTTP 200 without an access token "
-            f"({media_type(response)}, {len(response.content)} bytes)"
+            f"({media_type(response, _secrets(credentials, response))}, {len(response.content)} bytes)"
         ) from None
     mask(value)
     margin = min(MAX_RENEWAL_MARGIN_S, expires_in / 10)
@@ -110,8 +136,13 @@ def request_token(
 _CREDENTIAL_ERRORS = {"invalid_client", "invalid_grant", "invalid_request", "unauthorized_client"}
 
 
+def _secrets(credentials: S2SCredentials, response: requests.Response) -> list[str]:
+    """The credentials' forms and whatever the request carried (``sent_secrets``)."""
+    return [*credentials.secrets, *sent_secrets(response)]
+
+
 def _oauth_error(credentials: S2SCredentials, response: requests.Response) -> tuple[str, str]:
-    """The endpoint's ``error`` and ``reason``/``message``, redacted of every form of the secret."""
+    """The endpoint's ``error`` and ``reason``/``message``, redacted of every form of the secret, then cut."""
     try:
         body = response.json()
     except ValueError:
@@ -120,13 +151,15 @@ def _oauth_error(credentials: S2SCredentials, response: requests.Response) -> tu
         reason = body.get("reason") or body.get("message") or body.get("error_description") or ""
         error = body.get("error") or body.get("code") or ""
     else:
-        reason, error = response.text[:200], ""
-    return redact(str(error), credentials.secrets), redact(str(reason), credentials.secrets)
+        reason, error = response.text, ""
+    secrets = _secrets(credentials, response)
+    return (redact_then_cut(error, secrets, QUOTED_TEXT_LIMIT), redact_then_cut(reason, secrets, QUOTED_TEXT_LIMIT))
 
 
 def _status_line(credentials: S2SCredentials, response: requests.Response) -> str:
     error, reason = _oauth_error(credentials, response)
-    text = f"HTTP {response.status_code} {redact(response.reason or '', credentials.secrets)}".rstrip()
+    shown_reason = redact_then_cut(response.reason or "", _secrets(credentials, response), QUOTED_TEXT_LIMIT)
+    text = f"HTTP {response.status_code} {shown_reason}".rstrip()
     detail = " ".join(part for part in (error, reason) if part)
     return f"{text}: {detail}" if detail else text
 

@@ -9,31 +9,35 @@ jitter so that parallel tasks do not retry in lockstep.
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import email.utils
 import http.client
 import re
 import socket
+import ssl
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 import tenacity
+import urllib3.exceptions
 from urllib3.exceptions import NewConnectionError
 
-from airflow_provider_zoom._transport.masking import redact
+from airflow_provider_zoom._transport.masking import Base64Credential, redact
 from airflow_provider_zoom.exceptions import (
     ZoomAPIError,
     ZoomAuthError,
+    ZoomConnectionError,
     ZoomError,
     ZoomRateLimitError,
     ZoomReplyError,
     ZoomTransientError,
 )
-
-UTC = timezone.utc  # datetime.UTC is Python 3.11+; Airflow 3 supports 3.10
 
 T = TypeVar("T")
 
@@ -78,7 +82,7 @@ def json_object(method: str, path: str, response: requests.Response) -> dict[str
     try:
         body = response.json()
     except ValueError:
-        kind = media_type(response)
+        kind = media_type(response, sent_secrets(response))
         raise ZoomReplyError(
             method, path, response.status_code,
             f"a body that is not JSON ({kind}, {len(response.content)} bytes; truncated or not from Zoom's API)",
@@ -114,13 +118,47 @@ def page_of(method: str, path: str, response: requests.Response, *, keys: tuple[
 _MEDIA_TYPE = re.compile(r"^[A-Za-z0-9!#$&^_.+-]{1,40}/[A-Za-z0-9!#$&^_.+-]{1,60}$")
 
 
-def media_type(response: requests.Response) -> str:
-    """The reply's media type for a message (``text/html``); anything odd is not quoted, as it comes from the server."""
+def media_type(response: requests.Response, secrets: Iterable[str | None] = ()) -> str:
+    """The reply's media type for a message (``text/html``); anything odd is not quoted, as it comes from the server.
+
+    Redacted of ``secrets`` and of what the request carried (a server may echo a credential in any header).
+    """
     value = response.headers.get("Content-Type")
     if not value:
         return "no Content-Type"
     kind = value.split(";")[0].strip()
-    return kind.lower() if _MEDIA_TYPE.match(kind) else "an unusual Content-Type"
+    if not _MEDIA_TYPE.match(kind):
+        return "an unusual Content-Type"
+    shown = redact(kind, [*secrets, *sent_secrets(response)])
+    return shown.lower() if shown == kind else "an unusual Content-Type"
+
+
+def sent_secrets(response: requests.Response | None) -> list[str]:
+    """The credential the reply's request carried (its ``Authorization`` header) in each form a server may echo.
+
+    So that a message built from a reply is redacted of what was sent even when its caller passes no secrets.
+    """
+    prepared = getattr(response, "request", None)
+    header = prepared.headers.get("Authorization", "") if prepared is not None else ""
+    if isinstance(header, bytes):
+        header = header.decode("latin-1")
+    scheme, _, value = str(header).partition(" ")
+    if not value:
+        return [header] if header else []
+    forms = [value]  # not the scheme: a message may say "Bearer ***", which tells what was echoed
+    if scheme.lower() == "basic":
+        forms.append(Base64Credential(value))
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("latin-1")
+        except ValueError:
+            decoded = ""
+        if decoded:
+            forms += [decoded, decoded.partition(":")[2]]
+            with contextlib.suppress(UnicodeError):  # the UTF-8 reading of the same bytes, its Base64 the same
+                utf8 = decoded.encode("latin-1").decode("utf-8")
+                forms += [utf8, utf8.partition(":")[2]]
+                forms.append(Base64Credential(base64.b64encode(utf8.encode("utf-8")).decode()))
+    return [form for form in forms if form]
 
 
 def _json_kind(value: Any) -> str:
@@ -159,10 +197,12 @@ def _server_time(response: requests.Response) -> float | None:
 
 
 def raise_for_reply(method: str, path: str, response: requests.Response, secrets: Iterable[str | None] = ()) -> None:
-    """Raise the error a non-2xx reply means; every text taken from the reply has ``secrets`` redacted."""
-    secrets = list(secrets)
+    """Raise the error a non-2xx reply means; every text taken from the reply has ``secrets`` redacted, and
+    whatever credential the request carried (``sent_secrets``)."""
+    secrets = [*secrets, *sent_secrets(response)]
     body = _error_body(response)
-    code = redact(body.get("code"), secrets)
+    code = body.get("code")
+    code = redact(code if isinstance(code, (int, str)) or code is None else str(code), secrets)
     message = redact(body.get("message"), secrets)
     if message is not None and not isinstance(message, str):
         message = redact(str(message), secrets)
@@ -222,6 +262,8 @@ def outcome_unknown(exc: BaseException) -> bool:
         return 200 <= exc.status_code < 300  # carried out; only its reply is unreadable
     if isinstance(exc, ZoomTransientError):
         return exc.status_code >= 500
+    if isinstance(exc, ZoomConnectionError):
+        return exc.outcome_unknown
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return False
     if isinstance(exc, requests.ConnectionError):
@@ -235,6 +277,8 @@ def _retryable(exc: BaseException) -> bool:
     """The provider's errors say so themselves (``ZoomError.retryable``); network failures always are."""
     if isinstance(exc, ZoomError):
         return exc.retryable
+    if tls_failure(exc) is not None:
+        return False  # a server without https, a certificate not trusted: the same next time
     return isinstance(exc, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError))
 
 
@@ -297,7 +341,40 @@ def call_with_retries(
         before_sleep=before_sleep,
         reraise=True,
     )
-    return retrying(attempt)
+    try:
+        return retrying(attempt)
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+        # Only the provider's errors leave a call: the network failure named, with what to check.
+        raise connection_error(exc, method=method, path=path, timeout=timeout) from None
+
+
+def connection_error(
+    exc: BaseException, *, method: str, path: str, timeout: tuple[float, float] | None = None,
+    setting: str = "the connection's host",
+) -> ZoomConnectionError:
+    """``exc`` (requests' or urllib3's) as a ``ZoomConnectionError`` naming the call, the host and what to check."""
+    problem, hint, permanent = network_problem(exc, timeout, setting=setting)
+    return ZoomConnectionError(
+        method, "/" + path.lstrip("/"), failed_host(exc), problem, hint=hint,
+        outcome_unknown=outcome_unknown(exc), permanent=permanent,
+    )
+
+
+def failed_host(exc: BaseException) -> str:
+    """``host:port`` of the request that failed (never its user info or path), or ``the server``."""
+    prepared = getattr(exc, "request", None)
+    url = getattr(prepared, "url", None) or ""
+    if isinstance(url, bytes):
+        url = url.decode("latin-1")
+    try:
+        parts = urlsplit(str(url))
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return "the server"
+    if not host:
+        return "the server"
+    host = f"[{host}]" if ":" in host else host
+    return f"{host}:{port or (443 if parts.scheme == 'https' else 80)}"
 
 
 def _describe(exc: BaseException | None, timeout: tuple[float, float] | None = None) -> str:
@@ -309,37 +386,87 @@ def _describe(exc: BaseException | None, timeout: tuple[float, float] | None = N
         return str(exc)
     if exc is None:
         return "no result"
-    return describe_network_error(exc, timeout)
+    return network_problem(exc, timeout)[0]
 
 
-def describe_network_error(exc: BaseException, timeout: tuple[float, float] | None = None) -> str:
-    """What happened, in words: ``ConnectTimeout: timed out after 10 s connecting``, ``connection refused``...
+def describe_network_error(exc: BaseException, timeout: tuple[float, float] | None = None, *,
+                           setting: str = "the connection's host") -> str:
+    """What happened, in words, and what to check: ``ConnectTimeout: timed out after 10 s connecting``, ...
 
     Built from the exception types of the chain, never from their text (which may hold a proxy URL).
     """
+    problem, hint, _ = network_problem(exc, timeout, setting=setting)
+    return f"{problem}. {hint}" if hint else problem
+
+
+#: OpenSSL's reasons for a handshake answered in plain HTTP (or anything but TLS).
+_NOT_TLS = {"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "UNKNOWN_PROTOCOL",
+            "HTTP_REQUEST", "UNSUPPORTED_PROTOCOL"}
+
+
+def tls_failure(exc: BaseException) -> str | None:
+    """``not https`` (the server answered a TLS handshake with something else), ``certificate`` (not trusted),
+    ``handshake`` (another TLS failure), or ``None`` when the failure is not TLS's."""
+    chain = list(_causes(exc))
+    if any(isinstance(c, ssl.SSLCertVerificationError) for c in chain):
+        return "certificate"
+    reasons = {getattr(c, "reason", None) for c in chain if isinstance(c, ssl.SSLError)}
+    if reasons & _NOT_TLS:
+        return "not https"
+    if reasons or isinstance(exc, requests.exceptions.SSLError):
+        return "handshake"
+    return None
+
+
+def network_problem(
+    exc: BaseException, timeout: tuple[float, float] | None = None, *, setting: str = "the connection's host"
+) -> tuple[str, str, bool]:
+    """``(what happened, what to check, permanent)`` for a failure without a reply; ``setting`` is where the URL
+    comes from (``the connection's host``, ``the extra "oauth_url"``)."""
     name = type(exc).__name__
+    host = failed_host(exc)
     connect, read = timeout if timeout else (None, None)
     chain = list(_causes(exc))
+    tls = tls_failure(exc)
+    if tls == "not https":
+        return (
+            f"{name}: TLS handshake with {host} failed",
+            f"does the server speak https? Set the scheme in {setting} (http:// only for loopback addresses)",
+            True,
+        )
+    if tls == "certificate":
+        return (
+            f"{name}: the certificate of {host} is not trusted",
+            'check the extra "verify" (true or a CA bundle path) or REQUESTS_CA_BUNDLE',
+            True,
+        )
+    if tls == "handshake":
+        return f"{name}: the TLS handshake with {host} failed (certificate or protocol)", \
+            f'check the URL in {setting}, the extra "verify" and any TLS-intercepting proxy', False
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return f"{name}: timed out after {_seconds(connect)} connecting"
+        return f"{name}: timed out after {_seconds(connect)} connecting to {host}", \
+            f'check {setting}, the network path and the extra "proxies", or raise the extra "connect_timeout"', False
     if isinstance(exc, requests.exceptions.ReadTimeout):
-        return f"{name}: no reply, timed out after {_seconds(read)}"
-    if isinstance(exc, requests.exceptions.SSLError):
-        return f"{name}: the TLS handshake failed (certificate or protocol)"
-    where = "the proxy" if isinstance(exc, requests.exceptions.ProxyError) else "the server"
+        return f"{name}: no reply from {host}, timed out after {_seconds(read)}", \
+            'Zoom may still have carried it out; raise the extra "read_timeout" if replies are this slow', False
+    proxy = isinstance(exc, requests.exceptions.ProxyError)
+    where = "the proxy" if proxy else host
+    check = 'check the extra "proxies" and HTTPS_PROXY / NO_PROXY' if proxy else f"check {setting}"
     if any(isinstance(c, ConnectionRefusedError) for c in chain):
-        return f"{name}: connection refused by {where}"
+        return f"{name}: connection refused by {where}", f"{check}: is the port right and the server up?", False
     if any(isinstance(c, socket.gaierror) for c in chain):
-        return f"{name}: the host name of {where} could not be resolved"
+        return f"{name}: the host name of {where} could not be resolved", f"{check} and the DNS", False
     if any(isinstance(c, ConnectionResetError) for c in chain):
-        return f"{name}: connection reset by {where}"
+        return f"{name}: connection reset by {where}", f"{check}; a retry usually passes", False
     if any(isinstance(c, http.client.RemoteDisconnected) for c in chain):
-        return f"{name}: {where} closed the connection without a reply"
+        return f"{name}: {where} closed the connection without a reply", f"{check}; a retry usually passes", False
     if any(isinstance(c, TimeoutError) for c in chain):
-        return f"{name}: timed out"
+        return f"{name}: timed out talking to {where}", f"{check} and the network path", False
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        return f"{name}: the reply was cut off"
-    return name
+        return f"{name}: the reply from {host} was cut off", "a retry usually passes", False
+    if isinstance(exc, (requests.ConnectionError, urllib3.exceptions.ProtocolError)):
+        return f"{name}: the connection to {where} failed", f"{check} and the network path", False
+    return f"{name}: the request to {host} could not be sent", f"check {setting} and the call's arguments", True
 
 
 def _seconds(value: float | None) -> str:

@@ -1,10 +1,9 @@
 import json
 
 import pytest
-import requests
 
 from airflow_provider_zoom._transport.retries import RetryPolicy
-from airflow_provider_zoom.exceptions import ZoomAPIError, ZoomAuthError
+from airflow_provider_zoom.exceptions import ZoomAPIError, ZoomAuthError, ZoomConnectionError
 from airflow_provider_zoom.group_spec import validate_group_spec
 from airflow_provider_zoom.hooks.zoom import ZoomHook
 
@@ -169,7 +168,7 @@ def test_a_persistent_server_error_fails_with_zoom_status(zoom):
 
 def test_connection_refused_is_reported_after_retries(monkeypatch, zoom):
     _set_connection(monkeypatch, zoom, host="http://127.0.0.1:9/v2")
-    with pytest.raises(requests.ConnectionError):
+    with pytest.raises(ZoomConnectionError, match="GET /im/groups to 127.0.0.1:9: ConnectionError: connection refused"):
         ZoomHook(retry_policy=FAST_RETRIES).request("GET", "im/groups")
 
 
