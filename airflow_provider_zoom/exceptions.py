@@ -270,7 +270,8 @@ class ZoomConnectionError(ZoomError):
         self.hint = hint
         self.outcome_unknown = outcome_unknown
         self.permanent = permanent
-        text = f"Zoom API {method} {path} to {host}: {problem}"
+        where = "" if host in problem else f" to {host}"
+        text = f"Zoom API {method} {path}{where}: {problem}"
         super().__init__(f"{text}. {hint}" if hint else text)
 
     def __reduce__(self):

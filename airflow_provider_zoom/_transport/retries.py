@@ -264,8 +264,8 @@ def outcome_unknown(exc: BaseException) -> bool:
         return exc.status_code >= 500
     if isinstance(exc, ZoomConnectionError):
         return exc.outcome_unknown
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return False
+    if isinstance(exc, requests.exceptions.ConnectTimeout) or tls_failure(exc) in ("not https", "certificate"):
+        return False  # no connection, or a handshake that failed: the request was never sent
     if isinstance(exc, requests.ConnectionError):
         reason = exc.args[0] if exc.args else None
         inner = getattr(reason, "reason", reason)
@@ -431,27 +431,27 @@ def network_problem(
     if tls == "not https":
         return (
             f"{name}: TLS handshake with {host} failed",
-            f"does the server speak https? Set the scheme in {setting} (http:// only for loopback addresses)",
+            f"Does the server speak https? Set the scheme in {setting} (http:// only for loopback addresses)",
             True,
         )
     if tls == "certificate":
         return (
             f"{name}: the certificate of {host} is not trusted",
-            'check the extra "verify" (true or a CA bundle path) or REQUESTS_CA_BUNDLE',
+            'Check the extra "verify" (true or a CA bundle path) or REQUESTS_CA_BUNDLE',
             True,
         )
     if tls == "handshake":
         return f"{name}: the TLS handshake with {host} failed (certificate or protocol)", \
-            f'check the URL in {setting}, the extra "verify" and any TLS-intercepting proxy', False
+            f'Check the URL in {setting}, the extra "verify" and any TLS-intercepting proxy', False
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return f"{name}: timed out after {_seconds(connect)} connecting to {host}", \
-            f'check {setting}, the network path and the extra "proxies", or raise the extra "connect_timeout"', False
+            f'Check {setting}, the network path and the extra "proxies", or raise the extra "connect_timeout"', False
     if isinstance(exc, requests.exceptions.ReadTimeout):
         return f"{name}: no reply from {host}, timed out after {_seconds(read)}", \
             'Zoom may still have carried it out; raise the extra "read_timeout" if replies are this slow', False
     proxy = isinstance(exc, requests.exceptions.ProxyError)
     where = "the proxy" if proxy else host
-    check = 'check the extra "proxies" and HTTPS_PROXY / NO_PROXY' if proxy else f"check {setting}"
+    check = 'Check the extra "proxies" and HTTPS_PROXY / NO_PROXY' if proxy else f"Check {setting}"
     if any(isinstance(c, ConnectionRefusedError) for c in chain):
         return f"{name}: connection refused by {where}", f"{check}: is the port right and the server up?", False
     if any(isinstance(c, socket.gaierror) for c in chain):
@@ -463,10 +463,10 @@ def network_problem(
     if any(isinstance(c, TimeoutError) for c in chain):
         return f"{name}: timed out talking to {where}", f"{check} and the network path", False
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        return f"{name}: the reply from {host} was cut off", "a retry usually passes", False
+        return f"{name}: the reply from {host} was cut off", "A retry usually passes", False
     if isinstance(exc, (requests.ConnectionError, urllib3.exceptions.ProtocolError)):
         return f"{name}: the connection to {where} failed", f"{check} and the network path", False
-    return f"{name}: the request to {host} could not be sent", f"check {setting} and the call's arguments", True
+    return f"{name}: the request to {host} could not be sent", f"Check {setting} and the call's arguments", True
 
 
 def _seconds(value: float | None) -> str:

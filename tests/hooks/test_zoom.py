@@ -168,7 +168,7 @@ def test_a_persistent_server_error_fails_with_zoom_status(zoom):
 
 def test_connection_refused_is_reported_after_retries(monkeypatch, zoom):
     _set_connection(monkeypatch, zoom, host="http://127.0.0.1:9/v2")
-    with pytest.raises(ZoomConnectionError, match="GET /im/groups to 127.0.0.1:9: ConnectionError: connection refused"):
+    with pytest.raises(ZoomConnectionError, match="GET /im/groups: ConnectionError: connection refused by 127.0.0.1:9. Check the connection"):
         ZoomHook(retry_policy=FAST_RETRIES).request("GET", "im/groups")
 
 
