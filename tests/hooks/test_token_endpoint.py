@@ -104,3 +104,11 @@ def test_a_token_reply_without_a_token_is_retried(standin):
     standin.on("POST", "/oauth/token", Reply(200, b"<html>Sign in</html>"), token_reply)
     assert ZoomHook(retry_policy=FAST).list_im_groups() == []
     assert standin.count("POST", "/oauth/token") == 2
+
+
+def test_a_long_error_page_is_quoted_cut_to_200_characters_after_redaction(standin):
+    """Redacted first, then cut (tests/security/test_credential_edges.py has the echoed credential)."""
+    standin.on("POST", "/oauth/token", Reply(502, ("A" * 300).encode(), {"Content-Type": "text/plain"}))
+    with pytest.raises(ZoomTokenEndpointUnavailable) as info:
+        ZoomHook(retry_policy=FAST).list_im_groups()
+    assert str(info.value).endswith("answered HTTP 502 Bad Gateway: " + "A" * 197 + "...")
