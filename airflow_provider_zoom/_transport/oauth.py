@@ -64,7 +64,7 @@ class S2SCredentials:
         """Let Airflow's masker hide the secret in each form it travels in (once per process)."""
         if self.cache_key not in _MASKED_CREDENTIALS:
             for value in self.secrets:
-                mask(value)
+                mask(str(value))  # a plain str: Base64Credential is for ``redact`` only
             _MASKED_CREDENTIALS.add(self.cache_key)
 
 
