@@ -510,9 +510,9 @@ class ZoomBackend:
         with self._lock:
             return self.im_groups.list_all()
 
-    def create_group(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+    def create_group(self, fields: Mapping[str, Any], *, form: bool = False) -> dict[str, Any]:
         with self._lock:
-            group = self.im_groups.create(fields, self._group_id_taken)
+            group = self.im_groups.create(fields, self._group_id_taken, form=form)
             self._save()
             self.faults.after_commit()
             return group
@@ -521,9 +521,9 @@ class ZoomBackend:
         with self._lock:
             return self.im_groups.get(group_id)
 
-    def update_group(self, group_id: str, fields: Mapping[str, Any]) -> None:
+    def update_group(self, group_id: str, fields: Mapping[str, Any], *, form: bool = False) -> None:
         with self._lock:
-            self.im_groups.update(group_id, fields)
+            self.im_groups.update(group_id, fields, form=form)
             self._save()
 
     def delete_group(self, group_id: str) -> None:

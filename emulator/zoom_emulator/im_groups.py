@@ -6,6 +6,7 @@ Only users of the account can be added, looked up by id or e-mail in :class:`~.u
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 from .directory import is_email
 from .errors import EmulatedZoomError, group_not_found, validation_error
 from .ids import GroupIdSource, iso_z
-from .paging import PageCursors, int_param
+from .paging import PageCursors, int_params
 from .users import EmulatedUsers, User
 
 GROUP_TYPES = ("normal", "shared", "restricted")
@@ -87,9 +88,9 @@ class EmulatedIMGroups:
             "groups": groups,
         }
 
-    def create(self, fields: Mapping[str, Any], taken: Callable[[str], bool]) -> dict[str, Any]:
-        """``taken`` tells whether an id is already used by either group API."""
-        values = group_values(fields, creating=True)
+    def create(self, fields: Mapping[str, Any], taken: Callable[[str], bool], *, form: bool = False) -> dict[str, Any]:
+        """``taken`` tells whether an id is already used by either group API; ``form``: a multipart body."""
+        values = group_values(fields, creating=True, form=form)
         self._ensure_name_free(values["name"], None)
         group = Group(id=self._ids.new(taken), created_at=self._clock(), **values)
         self.restore(group)
@@ -98,8 +99,8 @@ class EmulatedIMGroups:
     def get(self, group_id: str) -> dict[str, Any]:
         return self.group(group_id).summary()
 
-    def update(self, group_id: str, fields: Mapping[str, Any]) -> None:
-        values = group_values(fields, creating=False)
+    def update(self, group_id: str, fields: Mapping[str, Any], *, form: bool = False) -> None:
+        values = group_values(fields, creating=False, form=form)
         group = self.group(group_id)
         if "name" in values:
             self._ensure_name_free(values["name"], group_id)
@@ -120,10 +121,12 @@ class EmulatedIMGroups:
         page_number: str | None = None,
         next_page_token: str | None = None,
     ) -> dict[str, Any]:
-        size = int_param("page_size", page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        # page_number is deprecated but still honoured by Zoom; a token wins over it (it is still checked).
+        size, number = int_params(
+            ("page_size", page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE), ("page_number", page_number, 1, None)
+        )
         group = self.group(group_id)
-        # page_number is deprecated but still honoured by Zoom; a token wins over it.
-        offset = 0 if next_page_token else (int_param("page_number", page_number, 1, None) - 1) * size
+        offset = 0 if next_page_token else (number - 1) * size
         member_ids = list(group.members)
         items, token, offset = self._pages.page(member_ids, size, f"im-members:{group_id}", next_page_token, offset)
         total = len(member_ids)
@@ -216,33 +219,36 @@ class EmulatedIMGroups:
             raise EmulatedZoomError(409, 4132, f"Group name {name} is already in use.")
 
 
-def group_values(fields: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
-    """Validate create/update fields; form values arrive as strings, JSON values may be real booleans."""
+def group_values(fields: Mapping[str, Any], *, creating: bool, form: bool = False) -> dict[str, Any]:
+    """Validate create/update fields against Swagger's body schema; every problem is named by its field.
+
+    ``form`` values arrive as text (multipart), so a flag is ``true`` or ``false`` there; in JSON it must be a
+    JSON boolean and the name a JSON string. A key that is present must hold a value of its type: JSON ``null``
+    is not "leave unchanged" (Swagger allows no null, and Zoom is silent on it: the stricter reading).
+    """
     values: dict[str, Any] = {}
     problems: list[tuple[str, str]] = []
-    name = fields.get("name")
-    if name is not None or creating:
-        if not isinstance(name, str):
-            problems.append(("name", "is required" if name is None else "must be a string"))
-        elif not name.strip():
-            problems.append(("name", "must not be empty"))
-        elif len(name.strip()) > MAX_NAME_LENGTH:
-            problems.append(("name", f"must be at most {MAX_NAME_LENGTH} characters (got {len(name.strip())})"))
+    if "name" in fields or creating:
+        name = fields.get("name")
+        problem = "must be a string (got null)" if "name" in fields and name is None else name_problem(name)
+        if problem or not isinstance(name, str):
+            problems.append(("name", problem or "must be a string"))
         else:
             values["name"] = name.strip()
-    group_type = fields.get("type", "normal" if creating else None)
-    if group_type is not None:
+    if "type" in fields or creating:
+        group_type = fields.get("type", "normal")
         if group_type in GROUP_TYPES:
             values["type"] = group_type
         else:
             problems.append(("type", f"must be one of {', '.join(GROUP_TYPES)} (got {group_type!r})"))
     for flag, default in DEFAULT_SEARCH_FLAGS.items():
-        raw = fields.get(flag, default if creating else None)
-        if raw is None:
+        if flag not in fields and not creating:
             continue
-        parsed = _boolean(raw)
+        raw = fields.get(flag, default)
+        parsed = _boolean(raw, form=form)
         if parsed is None:
-            problems.append((flag, f"must be a boolean, true or false (got {raw!r})"))
+            expected = "true or false" if form else "a JSON boolean, true or false"
+            problems.append((flag, f"must be {expected} (got {raw!r})"))
         else:
             values[flag] = parsed
     if problems:
@@ -250,10 +256,29 @@ def group_values(fields: Mapping[str, Any], *, creating: bool) -> dict[str, Any]
     return values
 
 
-def _boolean(value: Any) -> bool | None:
+def name_problem(name: Any) -> str | None:
+    """What is wrong with a group name, or ``None``.
+
+    Swagger: a string of at most 128 characters, counted as sent (before trimming, the stricter reading). A
+    control character (a NUL, a newline, ...) is refused: Zoom documents nothing about them, no admin types
+    one, and such a name breaks the logs and CSV exports that show it; refusing is the stricter choice.
+    """
+    if not isinstance(name, str):
+        return "is required" if name is None else "must be a string"
+    if not name.strip():
+        return "must not be empty"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"must be at most {MAX_NAME_LENGTH} characters (got {len(name)})"
+    bad = next((char for char in name if unicodedata.category(char) == "Cc"), None)
+    if bad is not None:
+        return f"must not contain control characters (found U+{ord(bad):04X})"
+    return None
+
+
+def _boolean(value: Any, *, form: bool) -> bool | None:
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+    if form and isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
     return None
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import validation_error
+from .errors import EmulatedZoomError, validation_error
 
+_INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
 PAGE_TOKEN_TTL = 15 * 60  # Swagger: "The expiration period for this token is 15 minutes."
 
 
@@ -54,14 +56,31 @@ class PageCursors:
         return token
 
 
+def int_params(*specs: tuple[str, str | None, int, int | None]) -> list[int]:
+    """Several :func:`int_param` at once, ``(name, raw, default, maximum)`` each; one 400/300 names every bad one."""
+    values: list[int] = []
+    problems: list[dict[str, str]] = []
+    for spec in specs:
+        try:
+            values.append(int_param(*spec))
+        except EmulatedZoomError as exc:
+            problems += exc.errors or []
+    if problems:
+        raise EmulatedZoomError(400, 300, "Validation Failed.", errors=problems)
+    return values
+
+
 def int_param(name: str, raw: str | None, default: int, maximum: int | None) -> int:
-    """A query parameter that must be a whole number from 1 (to ``maximum``); absent or empty: ``default``."""
-    if raw is None or raw == "":
+    """A query parameter that must be a whole number from 1 (to ``maximum``); absent: ``default``.
+
+    Present but empty (``?page_number=``) is not an integer, so it is refused like any other non-integer: Swagger
+    types these parameters ``integer`` and Zoom is silent on empty values, so the stricter reading.
+    """
+    if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise validation_error([(name, f"must be an integer (got {raw!r})")]) from None
+    if not _INTEGER.fullmatch(raw):  # int() would also take " 5", "5_000" and non-ASCII digits
+        raise validation_error([(name, f"must be an integer (got {raw!r})")])
+    value = int(raw)
     if value < 1 or (maximum is not None and value > maximum):
         bound = f"between 1 and {maximum}" if maximum is not None else "at least 1"
         raise validation_error([(name, f"must be {bound} (got {value})")])

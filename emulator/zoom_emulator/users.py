@@ -15,7 +15,7 @@ from typing import Any
 from .directory import USER_STATUSES, SeedUser, email_domain, is_email, normalize_domain, split_emails
 from .errors import user_not_found, validation_error
 from .ids import iso_z, user_id_for
-from .paging import PageCursors, int_param
+from .paging import PageCursors, int_params
 
 # Users (5.2): page_size default 30; the 2025 spec's maximum is 2000 (the 2023 one said 300).
 USERS_PAGE_SIZE, USERS_MAX_PAGE_SIZE = 30, 2000
@@ -134,9 +134,11 @@ class EmulatedUsers:
         wanted = status if status not in (None, "") else "active"
         if wanted not in USER_STATUSES:
             raise validation_error([("status", f"must be one of {', '.join(USER_STATUSES)} (got {wanted!r})")])
-        size = int_param("page_size", page_size, USERS_PAGE_SIZE, USERS_MAX_PAGE_SIZE)
+        size, number = int_params(
+            ("page_size", page_size, USERS_PAGE_SIZE, USERS_MAX_PAGE_SIZE), ("page_number", page_number, 1, None)
+        )
         users = [user for user in self.by_id.values() if user.status == wanted]
-        offset = 0 if next_page_token else (int_param("page_number", page_number, 1, None) - 1) * size
+        offset = 0 if next_page_token else (number - 1) * size
         items, token, offset = self._pages.page(users, size, f"users:{wanted}", next_page_token, offset)
         return {
             "next_page_token": token,
