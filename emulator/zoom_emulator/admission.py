@@ -38,9 +38,9 @@ class Admission:
         self.rate_limited = 0
 
     def admit(self, category: Category, authorization: str | None, api: str = "im") -> None:
-        """``api`` is the family of the route: ``im`` (IM groups), ``contacts`` (Contact Groups) or ``users``;
-        only the first two need a paid account. Returns normally when the handler may run; raises
-        :class:`EmulatedZoomError` or :class:`~.errors.DropConnection`."""
+        """``api`` is the family of the route: ``im`` (IM groups), ``contacts`` (Contact Groups), ``users`` or
+        ``user_create`` (``POST /v2/users``); all but ``users`` need a paid account. Returns normally when the
+        handler may run; raises :class:`EmulatedZoomError` or :class:`~.errors.DropConnection`."""
         if self._faults.injector.next_api_request():
             self._oauth.invalidate()
             self._faults.count("invalidate_tokens")
@@ -58,7 +58,8 @@ class Admission:
         if exceeded is not None:
             self.rate_limited += 1
             raise rate_limit_error(exceeded)
-        if not self.paid_account and api in ("im", "contacts"):
+        # Creating users needs Pro or higher (zoom-users.md 1), as the group APIs need a paid account.
+        if not self.paid_account and api in ("im", "contacts", "user_create"):
             raise not_paid(self._account_id)
         self._faults.raise_transport(fault)
 

@@ -47,7 +47,7 @@ class Route:
     handler: Handler
     kind: str  # "api" (bearer, limits, faults, counted), "oauth" (counted) or "admin"
     category: Category | None = None
-    api: str = "im"  # the API family of an "api" route: "im", "contacts" or "users"
+    api: str = "im"  # the API family of an "api" route: "im", "contacts", "users" or "user_create"
 
     @property
     def key(self) -> str:
@@ -311,6 +311,14 @@ async def list_account_users(backend: ZoomBackend, request: Request, _: dict[str
     return Reply(200, page)
 
 
+async def create_user(backend: ZoomBackend, request: Request, _: dict[str, str]) -> Reply:
+    return Reply(201, backend.create_user(await _json_body(request, required=True)))
+
+
+async def activate_user(backend: ZoomBackend, _: Request, params: dict[str, str]) -> Reply:
+    return Reply(200, backend.activate_user(params["email"]))
+
+
 async def health(_: ZoomBackend, __: Request, ___: dict[str, str]) -> Reply:
     return Reply(200, {"status": "ok"})
 
@@ -375,6 +383,7 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", CONTACT_MEMBERS, remove_contact_group_members, "api", "Heavy", "contacts"),
     Route("GET", "/v2/users", list_account_users, "api", "Medium", "users"),
     Route("GET", "/v2/users/{userId}", get_user, "api", "Light", "users"),
+    Route("POST", "/v2/users", create_user, "api", "Light", "user_create"),
     Route("GET", "/health", health, "admin"),
     Route("GET", "/_emulator/state", state, "admin"),
     Route("POST", "/_emulator/reset", reset, "admin"),
@@ -384,6 +393,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/_emulator/tokens/invalidate", invalidate_tokens, "admin"),
     Route("GET", "/_emulator/users", list_users, "admin"),
     Route("POST", "/_emulator/users", add_users, "admin"),
+    Route("POST", "/_emulator/users/{email}/activate", activate_user, "admin"),
 )
 
 

@@ -35,7 +35,7 @@ from .contact_groups import (
     ContactGroup,
     EmulatedContactGroups,
 )
-from .directory import SeedUser
+from .directory import SeedUser, is_email, split_emails
 from .errors import DropConnection, EmulatedZoomError, OAuthError, validation_error
 from .faults import FaultConfig, Faults, server_error
 from .ids import GroupIdSource, iso_z, user_id_for
@@ -61,7 +61,7 @@ from .oauth import (
 from .paging import PAGE_TOKEN_TTL, PageCursors
 from .persistence import load_account, save_account
 from .ratelimit import LIMIT_KEYS, PLANS, Category, PlanLimits, RateLimiter
-from .users import USERS_MAX_PAGE_SIZE, USERS_PAGE_SIZE, EmulatedUsers, User
+from .users import CREATE_ACTIONS, USERS_MAX_PAGE_SIZE, USERS_PAGE_SIZE, EmulatedUsers, User
 
 __all__ = [  # re-exported: importers of these names from zoom_emulator.backend keep working
     "ACCESS_TOKEN_TTL",
@@ -139,6 +139,12 @@ class ZoomBackend:
     (trimmed, case-insensitive) name with 409/4132; the default ``"duplicates"`` allows it, as Zoom documents no
     uniqueness. ``contact_members_key`` names the member array of "List contact group members": ``group_members``
     (default), ``members`` or ``both``. These three default to the state file's values, else to the defaults.
+
+    ``POST /v2/users`` (see :meth:`.EmulatedUsers.create`): ``create_actions`` are the actions the account may use
+    (default ``create``, which invites: the user is pending); ``foreign_users`` are users of another account
+    (400/1009); ``user_seats`` caps the account's users (400/2034); ``user_create_daily`` overrides the plan's daily
+    create cap. ``activate_after`` (seconds) has every pending user accept the invitation that long after becoming
+    pending (``None``: only ``POST /_emulator/users/{email}/activate`` does it).
     """
 
     def __init__(
@@ -155,6 +161,7 @@ class ZoomBackend:
         medium_daily: int | None = None,
         heavy_rps: int | None = None,
         heavy_daily: int | None = None,
+        user_create_daily: int | None = None,
         daily_reset_at: str | None = None,
         token_policy: str = "multiple",
         token_ttl: int = ACCESS_TOKEN_TTL,
@@ -167,6 +174,10 @@ class ZoomBackend:
         im_groups: str | None = None,
         contact_group_names: str | None = None,
         contact_members_key: str | None = None,
+        activate_after: float | None = None,
+        user_seats: int | None = None,
+        foreign_users: str | Iterable[str] | None = None,
+        create_actions: Iterable[str] = ("create",),
         faults: FaultConfig | Mapping[str, Any] | None = None,
         seed: int | None = None,
         clock: Callable[[], float] = time.time,
@@ -184,6 +195,7 @@ class ZoomBackend:
             "medium_daily": medium_daily,
             "heavy_rps": heavy_rps,
             "heavy_daily": heavy_daily,
+            "user_create_daily": user_create_daily,
         }
         self._initial_config: dict[str, Any] = {  # replayed by reset(keep_config=False)
             "plan": plan,
@@ -194,6 +206,10 @@ class ZoomBackend:
             "token_ttl": token_ttl,
             "app_disabled": app_disabled,
             "paid_account": paid_account,
+            "activate_after": activate_after,
+            "user_seats": user_seats,
+            "foreign_users": split_emails(foreign_users),
+            "create_actions": list(create_actions),
             "faults": fault_dict,
         }
         self.oauth = EmulatedOAuthApp(
@@ -260,6 +276,10 @@ class ZoomBackend:
                 "user_domains": list(self.users.domains),
                 "pending_users": sorted(self.users.pending),
                 "missing_users": sorted(self.users.missing),
+                "activate_after": self.users.activate_after,
+                "user_seats": self.users.seats,
+                "foreign_users": sorted(self.users.foreign),
+                "create_actions": list(self.users.create_actions),
                 "faults": self.faults.config.to_dict(),
                 "seed": self._seed,
             }
@@ -283,6 +303,10 @@ class ZoomBackend:
             "token_ttl",
             "app_disabled",
             "paid_account",
+            "activate_after",
+            "user_seats",
+            "foreign_users",
+            "create_actions",
             "faults",
             *_MODES,
         }
@@ -312,6 +336,7 @@ class ZoomBackend:
         for key, choices in _MODES.items():
             if key in changes and changes[key] not in choices:
                 problems.append((key, f"must be one of {', '.join(choices)}"))
+        problems += _user_setting_problems(changes)
         fault_config = None
         if "faults" in changes:
             try:
@@ -342,6 +367,13 @@ class ZoomBackend:
             self.oauth.ttl = ttl
             self.oauth.disabled = changes.get("app_disabled", self.oauth.disabled)
             admission.paid_account = changes.get("paid_account", admission.paid_account)
+            users = self.users
+            users.activate_after = changes.get("activate_after", users.activate_after)
+            users.seats = changes.get("user_seats", users.seats)
+            if "foreign_users" in changes:
+                users.foreign = {email.strip().casefold() for email in changes["foreign_users"] or ()}
+            if "create_actions" in changes:
+                users.create_actions = tuple(changes["create_actions"])
             before = self._saved_config()
             admission.im_groups = changes.get("im_groups", admission.im_groups)
             self.contact_groups.names = changes.get("contact_group_names", self.contact_groups.names)
@@ -396,6 +428,7 @@ class ZoomBackend:
     def dump(self) -> dict[str, Any]:
         """Everything a test may want to assert on; deliberately contains no secret and no token."""
         with self._lock:
+            self._activate_due()
             users = self.users.by_id
             groups = [
                 {
@@ -428,6 +461,7 @@ class ZoomBackend:
                     "tokens_issued": self.oauth.issued,
                     "active_tokens": self.oauth.active_tokens(),
                     "rate_limited": self.admission.rate_limited,
+                    "invitations_sent": self.users.invitations_sent,
                     "faults": dict(self.faults.counts),
                 },
             }
@@ -468,6 +502,7 @@ class ZoomBackend:
         self._requests: dict[str, dict[str, int]] = {}
         self.oauth.issued = 0
         self.admission.rate_limited = 0
+        self.users.invitations_sent = 0
         self.faults.reset_counts()
 
     # -- OAuth ---------------------------------------------------------------------------------------
@@ -502,6 +537,7 @@ class ZoomBackend:
         """Token invalidation schedule, bearer check, retired API, rate limits, paid plan and injected faults
         (see :meth:`.Admission.admit`)."""
         with self._lock:
+            self._activate_due()
             self.admission.admit(category, authorization, api)
 
     # -- IM groups -----------------------------------------------------------------------------------
@@ -612,6 +648,27 @@ class ZoomBackend:
         with self._lock:
             return self.users.list_all(status, page_size, page_number, next_page_token)
 
+    def create_user(self, payload: Any) -> dict[str, Any]:
+        """``POST /v2/users`` (see :meth:`.EmulatedUsers.create`). Every request with ``action: create`` counts
+        against the daily create cap, whatever its outcome: Zoom does not say which ones count, and counting all
+        is the stricter choice."""
+        with self._lock:
+            if isinstance(payload, dict) and payload.get("action") == "create":
+                exceeded = self.admission.limiter.acquire_user_create("Light", self._clock())
+                if exceeded is not None:
+                    self.admission.rate_limited += 1
+                    raise rate_limit_error(exceeded)
+            user = self.users.create(payload)
+            self._save()
+            return user
+
+    def activate_user(self, email: str) -> dict[str, Any]:
+        """``POST /_emulator/users/{email}/activate``: the person accepts Zoom's invitation now."""
+        with self._lock:
+            user = self.users.activate(email)
+            self._save()
+            return user
+
     def add_users(self, emails: Any, status: Any = None, missing: Any = None) -> dict[str, Any]:
         """``POST /_emulator/users`` (see :meth:`.EmulatedUsers.add`); users made missing leave every group."""
         with self._lock:
@@ -623,6 +680,11 @@ class ZoomBackend:
             return result
 
     # -- internals -----------------------------------------------------------------------------------
+
+    def _activate_due(self) -> None:
+        """Pending users whose ``activate_after`` delay has run out become active (checked on each request)."""
+        if self.users.activate_due():
+            self._save()
 
     def _group_id_taken(self, group_id: str) -> bool:
         return group_id in self.im_groups.by_id or group_id in self.contact_groups.by_id
@@ -650,3 +712,23 @@ class ZoomBackend:
         for contact_group in saved.contact_groups:
             self.contact_groups.restore(contact_group)
         return saved.config
+
+
+def _user_setting_problems(changes: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The user directory's settings in a config change: what is wrong with each, by key."""
+    problems: list[tuple[str, str]] = []
+    delay = changes.get("activate_after")
+    if delay is not None and (isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0):
+        problems.append(("activate_after", "must be a number of seconds >= 0, or null (never on its own)"))
+    seats = changes.get("user_seats")
+    if seats is not None and (isinstance(seats, bool) or not isinstance(seats, int) or seats < 0):
+        problems.append(("user_seats", "must be a whole number >= 0, or null (no limit)"))
+    foreign = changes.get("foreign_users")
+    if foreign is not None and (
+        not isinstance(foreign, list) or not all(isinstance(e, str) and is_email(e.strip()) for e in foreign)
+    ):
+        problems.append(("foreign_users", "must be a list of email addresses"))
+    actions = changes.get("create_actions", ["create"])
+    if not isinstance(actions, list) or not all(action in CREATE_ACTIONS for action in actions):
+        problems.append(("create_actions", f"must be a list of {', '.join(CREATE_ACTIONS)}"))
+    return problems

@@ -14,7 +14,10 @@ DEFAULT_CLIENT_SECRET = "demo-client-secret"
 DEFAULT_ACCOUNT_ID = "demo-account"
 TOKEN_POLICIES = ("multiple", "latest-only")
 ACCESS_TOKEN_TTL = 3600
-SCOPES = "imgroup:read:admin imgroup:write:admin contact_group:read:admin contact_group:write:admin user:read:admin"
+SCOPES = (
+    "imgroup:read:admin imgroup:write:admin contact_group:read:admin contact_group:write:admin"
+    " user:read:admin user:write:admin"
+)
 
 
 class EmulatedOAuthApp:

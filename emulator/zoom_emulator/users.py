@@ -13,13 +13,17 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .directory import USER_STATUSES, SeedUser, email_domain, is_email, normalize_domain, split_emails
-from .errors import user_not_found, validation_error
+from .errors import EmulatedZoomError, invalid_body, user_not_found, validation_error
 from .ids import iso_z, user_id_for
 from .paging import PageCursors, int_params
 
 # Users (5.2): page_size default 30; the 2025 spec's maximum is 2000 (the 2023 one said 300).
 USERS_PAGE_SIZE, USERS_MAX_PAGE_SIZE = 30, 2000
 _NAME_SPLIT = re.compile(r"[._\-+]+")
+# POST /v2/users (zoom-users.md 1)
+CREATE_ACTIONS = ("create", "autoCreate", "custCreate", "ssoCreate")
+USER_TYPES = (1, 2, 4)  # Basic, Licensed, Unassigned
+MAX_EMAIL_LENGTH = 128
 
 
 @dataclass
@@ -79,6 +83,17 @@ class EmulatedUsers:
         self._clock = clock
         self._started_at = clock()
         self._im_group_ids = im_group_ids
+        #: When each pending user became pending; ``activate_after`` seconds later they accept the invitation.
+        self.pending_since: dict[str, float] = {}
+        self.activate_after: float | None = None
+        #: Addresses that hold a user of another Zoom account: creating them is 400/1009.
+        self.foreign: set[str] = set()
+        #: The most users (any status) the account may hold; ``None``: no limit.
+        self.seats: int | None = None
+        #: The ``POST /v2/users`` actions this account may use; the others need features it lacks.
+        self.create_actions: tuple[str, ...] = ("create",)
+        self.invitations_sent = 0
+        self._note_pending()
 
     def reset(self, *, keep_config: bool) -> None:
         """Keep the directory (domain users are forgotten until named again), or return to the seeded one."""
@@ -87,6 +102,8 @@ class EmulatedUsers:
         else:
             self.by_id = {uid: replace(user) for uid, user in self._initial.items()}
             self.missing = set(self._initial_missing)
+        self.pending_since.clear()
+        self._note_pending()
 
     def restore(self, users: Iterable[User]) -> None:
         """Users read from a state file, on top of the seeded directory."""
@@ -94,6 +111,7 @@ class EmulatedUsers:
             if user.source == "domain" and email_domain(user.email) not in self.domains:
                 user.source = "directory"  # its domain is no longer given: the file is all that vouches for it
             self.by_id[user.id] = user
+        self._note_pending()
 
     def lookup_email(self, email: str) -> User | None:
         """The account's user with this address (case-insensitively, as the user lookup reference advises).
@@ -110,7 +128,109 @@ class EmulatedUsers:
 
     def remember(self, user: User) -> None:
         """A domain user joins the directory when a request first names it."""
-        self.by_id.setdefault(user.id, user)
+        if user.id not in self.by_id:
+            self.by_id[user.id] = user
+            self._note_pending()
+
+    def _note_pending(self) -> None:
+        """Start the invitation clock of every pending user that has none (and stop it for the others)."""
+        now = self._clock()
+        for user in self.by_id.values():
+            if user.status == "pending":
+                self.pending_since.setdefault(user.id, now)
+        for user_id in list(self.pending_since):
+            known = self.by_id.get(user_id)
+            if known is None or known.status != "pending":
+                del self.pending_since[user_id]
+
+    def activate_due(self) -> int:
+        """Pending users whose invitation has been open ``activate_after`` seconds accept it; returns how many."""
+        if self.activate_after is None or not self.pending_since:
+            return 0
+        now = self._clock()
+        due = [uid for uid, since in self.pending_since.items() if now - since >= self.activate_after]
+        for user_id in due:
+            user = self.by_id.get(user_id)
+            if user is not None and user.status == "pending":
+                user.status = "active"
+            del self.pending_since[user_id]
+        return len(due)
+
+    def activate(self, email: str) -> dict[str, Any]:
+        """``POST /_emulator/users/{email}/activate``: the person accepts the invitation (any status -> active)."""
+        user = self.lookup_email(email.strip()) if is_email(email.strip()) else self.by_id.get(email)
+        if user is None:
+            raise user_not_found(email)
+        self.remember(user)
+        user.status = "active"
+        self._note_pending()
+        return {**user.as_member(), "status": user.status}
+
+    def create(self, payload: Any) -> dict[str, Any]:
+        """``POST /v2/users`` (zoom-users.md 1): all of the body is checked first, every problem named by its field.
+
+        ``create`` sends Zoom's invitation e-mail: the user is ``pending`` until they accept it. ``autoCreate``,
+        ``custCreate`` and ``ssoCreate`` make an active user, but only on accounts with the feature each needs
+        (``create_actions``). Then the documented refusals: 409/1005 a user of this account already (active or
+        pending), 400/1009 a user of another account, 400/2034 no seat left.
+        """
+        if not isinstance(payload, dict):
+            raise invalid_body()
+        problems: list[tuple[str, str]] = []
+        action = payload.get("action")
+        if action not in CREATE_ACTIONS:
+            got = "is required" if action is None else f"must be one of {', '.join(CREATE_ACTIONS)} (got {action!r})"
+            problems.append(("action", got))
+        info = payload.get("user_info")
+        email: Any = None
+        user_type: Any = None
+        if not isinstance(info, dict):
+            problems.append(("user_info", "is required: an object with email and type"))
+            info = {}
+        else:
+            email = info.get("email")
+            if not isinstance(email, str) or not email.strip():
+                problems.append(("user_info.email", "is required" if email is None else "must be a non-empty string"))
+            elif len(email) > MAX_EMAIL_LENGTH:
+                problems.append(("user_info.email", f"must be at most {MAX_EMAIL_LENGTH} characters"))
+            elif not is_email(email.strip()):
+                problems.append(("user_info.email", "must be a valid email address"))
+            user_type = info.get("type")
+            if isinstance(user_type, bool) or user_type not in USER_TYPES:
+                detail = "is required" if user_type is None else f"must be 1, 2 or 4 (got {user_type!r})"
+                problems.append(("user_info.type", f"{detail}: 1 Basic, 2 Licensed, 4 Unassigned"))
+            for key in ("first_name", "last_name", "display_name", "password"):
+                if key in info and not isinstance(info[key], str):
+                    problems.append((f"user_info.{key}", "must be a string"))
+            if "password" in info and action != "autoCreate":
+                # Zoom documents password for autoCreate only; silent on the others: refusing is the stricter choice.
+                problems.append(("user_info.password", "is only taken with action autoCreate"))
+        if problems:
+            raise validation_error(problems)
+        if action not in self.create_actions:
+            if action == "ssoCreate":
+                raise EmulatedZoomError(400, 2002, "SSO is not enabled for this account: ssoCreate needs SSO.")
+            # Zoom documents no code for these: 300 naming the field, the validation shape a client handles anyway.
+            needs = {"autoCreate": "an Enterprise account with a managed domain", "custCreate": "Zoom's ISV program"}
+            raise validation_error([("action", f"{action} needs {needs.get(str(action), 'a feature')}, not enabled")])
+        email = email.strip()
+        existing = self.lookup_email(email)
+        if existing is not None:
+            raise EmulatedZoomError(409, 1005, f'Email "{email}" has already been used.')
+        if email.casefold() in self.foreign:
+            raise EmulatedZoomError(400, 1009, f"The email {email} is already associated with another account.")
+        if self.seats is not None and len(self.by_id) >= self.seats:
+            raise EmulatedZoomError(400, 2034, "Your account has reached the maximum number of users: no seat left.")
+        seed = SeedUser(email, first_name=info.get("first_name"), last_name=info.get("last_name"))
+        user = new_user(seed)
+        user.type = user_type
+        user.status = "pending" if action == "create" else "active"
+        self.missing.discard(email.casefold())
+        self.by_id[user.id] = user
+        self._note_pending()
+        if action == "create":
+            self.invitations_sent += 1
+        return user.as_member()
 
     def get(self, user_id: str) -> dict[str, Any]:
         """5.1: by id or e-mail (case-insensitively); ``me`` names no user for an account-level token."""
@@ -220,6 +340,7 @@ class EmulatedUsers:
             if status is not None:
                 user.status = status
             users.append({**user.as_member(), "status": user.status})
+        self._note_pending()
         return {"users": users}, gone
 
 
