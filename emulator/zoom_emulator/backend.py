@@ -12,12 +12,10 @@ The names other code imports from here (constants, models, errors, :class:`PlanL
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +33,8 @@ from .contact_groups import (
     ContactGroup,
     EmulatedContactGroups,
 )
-from .directory import SeedUser, is_email, split_emails
-from .errors import DropConnection, EmulatedZoomError, OAuthError, validation_error
+from .directory import SeedUser, split_emails
+from .errors import DropConnection, EmulatedZoomError, OAuthError
 from .faults import FaultConfig, Faults, server_error
 from .ids import GroupIdSource, iso_z, user_id_for
 from .im_groups import (
@@ -61,7 +59,8 @@ from .oauth import (
 from .paging import PAGE_TOKEN_TTL, PageCursors
 from .persistence import load_account, save_account
 from .ratelimit import LIMIT_KEYS, PLANS, Category, PlanLimits, RateLimiter
-from .users import CREATE_ACTIONS, USERS_MAX_PAGE_SIZE, USERS_PAGE_SIZE, EmulatedUsers, User
+from .settings import MODE_DEFAULTS, check_config_change
+from .users import USERS_MAX_PAGE_SIZE, USERS_PAGE_SIZE, EmulatedUsers, User
 
 __all__ = [  # re-exported: importers of these names from zoom_emulator.backend keep working
     "ACCESS_TOKEN_TTL",
@@ -106,14 +105,6 @@ __all__ = [  # re-exported: importers of these names from zoom_emulator.backend 
     "server_error",
     "user_id_for",
 ]
-
-_MODES = {
-    "im_groups": IM_GROUPS_MODES,
-    "contact_group_names": CONTACT_GROUP_NAMES_MODES,
-    "contact_members_key": CONTACT_MEMBERS_KEYS,
-}
-_MODE_DEFAULTS = {"im_groups": "available", "contact_group_names": "duplicates", "contact_members_key": "group_members"}
-
 
 class ZoomBackend:
     """One Zoom account with one Server-to-Server OAuth app.
@@ -239,7 +230,7 @@ class ZoomBackend:
             ("contact_group_names", contact_group_names),
             ("contact_members_key", contact_members_key),
         ):
-            self._initial_config[key] = value if value is not None else saved.get(key, _MODE_DEFAULTS[key])
+            self._initial_config[key] = value if value is not None else saved.get(key, MODE_DEFAULTS[key])
         try:
             self.update_config(self._initial_config)
         except EmulatedZoomError as exc:
@@ -293,58 +284,9 @@ class ZoomBackend:
         now) moves the end of the daily window in progress, keeping its count. ``daily_window_s`` shortens the
         "day" of the daily limits (``null``: 86,400 s, Zoom's) so that a test sees several resets; it restarts them.
         """
-        settable = {
-            "plan",
-            *LIMIT_KEYS,
-            "daily_reset_at",
-            "daily_reset_in",
-            "daily_window_s",
-            "token_policy",
-            "token_ttl",
-            "app_disabled",
-            "paid_account",
-            "activate_after",
-            "user_seats",
-            "foreign_users",
-            "create_actions",
-            "faults",
-            *_MODES,
-        }
-        problems = [(key, "is not a configurable setting") for key in changes if key not in settable]
-        plan = changes.get("plan", self.admission.plan)
-        if plan not in PLANS:
-            problems.append(("plan", f"must be one of {', '.join(PLANS)}"))
-        for key in LIMIT_KEYS:
-            value = changes.get(key)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                problems.append((key, "must be a positive integer or null (unlimited)"))
-        daily_reset = self._daily_reset(changes, problems)
-        window = changes.get("daily_window_s", 86_400)
-        if window is None:
-            window = 86_400
-        if isinstance(window, bool) or not isinstance(window, int) or not 1 <= window <= 86_400:
-            problems.append(("daily_window_s", "must be a whole number of seconds from 1 to 86400, or null (a day)"))
-        if "token_policy" in changes and changes["token_policy"] not in TOKEN_POLICIES:
-            problems.append(("token_policy", f"must be one of {', '.join(TOKEN_POLICIES)}"))
-        ttl = changes.get("token_ttl", self.oauth.ttl)
-        if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl < 1:
-            problems.append(("token_ttl", "must be a positive number of seconds"))
-        if "app_disabled" in changes and not isinstance(changes["app_disabled"], bool):
-            problems.append(("app_disabled", "must be a boolean"))
-        if "paid_account" in changes and not isinstance(changes["paid_account"], bool):
-            problems.append(("paid_account", "must be a boolean"))
-        for key, choices in _MODES.items():
-            if key in changes and changes[key] not in choices:
-                problems.append((key, f"must be one of {', '.join(choices)}"))
-        problems += _user_setting_problems(changes)
-        fault_config = None
-        if "faults" in changes:
-            try:
-                fault_config = FaultConfig.from_dict(changes["faults"] or {})
-            except (ValueError, TypeError) as exc:
-                problems.append(("faults", str(exc)))
-        if problems:
-            raise validation_error(problems)
+        checked = check_config_change(changes, plan=self.admission.plan, token_ttl=self.oauth.ttl, now=self._clock())
+        plan, ttl, window, daily_reset = checked.plan, checked.token_ttl, checked.daily_window_s, checked.daily_reset
+        fault_config = checked.faults
 
         with self._lock:
             admission = self.admission
@@ -383,37 +325,6 @@ class ZoomBackend:
             if fault_config is not None:
                 self.faults.reconfigure(fault_config)
             return self.config()
-
-    def _daily_reset(self, changes: Mapping[str, Any], problems: list) -> tuple[float | None] | None:
-        """The requested daily reset instant as ``(epoch seconds or None,)``; ``None`` when not asked for.
-
-        Rounded up to a whole second: Zoom's ``Retry-After`` has no fractions, and a client that trusts it
-        must not arrive before the reset.
-        """
-        if "daily_reset_at" in changes and "daily_reset_in" in changes:
-            problems.append(("daily_reset_in", "give daily_reset_at or daily_reset_in, not both"))
-            return None
-        if "daily_reset_in" in changes:
-            seconds = changes["daily_reset_in"]
-            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 <= seconds <= 86_400:
-                problems.append(("daily_reset_in", "must be a number of seconds from 0 to 86400"))
-                return None
-            return (float(math.ceil(self._clock() + seconds)),)
-        if "daily_reset_at" not in changes:
-            return None
-        value = changes["daily_reset_at"]
-        if value is None:
-            return (None,)
-        try:
-            when = datetime.fromisoformat(value) if isinstance(value, str) else None
-        except ValueError:
-            when = None
-        if when is None:
-            problems.append(("daily_reset_at", "must be an ISO-8601 timestamp (e.g. 2026-12-01T18:30:00Z) or null"))
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return (float(math.ceil(when.timestamp())),)
 
     def _saved_config(self) -> dict[str, str]:
         """The settings a state file carries."""
@@ -713,22 +624,3 @@ class ZoomBackend:
             self.contact_groups.restore(contact_group)
         return saved.config
 
-
-def _user_setting_problems(changes: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The user directory's settings in a config change: what is wrong with each, by key."""
-    problems: list[tuple[str, str]] = []
-    delay = changes.get("activate_after")
-    if delay is not None and (isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0):
-        problems.append(("activate_after", "must be a number of seconds >= 0, or null (never on its own)"))
-    seats = changes.get("user_seats")
-    if seats is not None and (isinstance(seats, bool) or not isinstance(seats, int) or seats < 0):
-        problems.append(("user_seats", "must be a whole number >= 0, or null (no limit)"))
-    foreign = changes.get("foreign_users")
-    if foreign is not None and (
-        not isinstance(foreign, list) or not all(isinstance(e, str) and is_email(e.strip()) for e in foreign)
-    ):
-        problems.append(("foreign_users", "must be a list of email addresses"))
-    actions = changes.get("create_actions", ["create"])
-    if not isinstance(actions, list) or not all(action in CREATE_ACTIONS for action in actions):
-        problems.append(("create_actions", f"must be a list of {', '.join(CREATE_ACTIONS)}"))
-    return problems
