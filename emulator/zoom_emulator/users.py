@@ -130,7 +130,14 @@ class EmulatedUsers:
         """A domain user joins the directory when a request first names it."""
         if user.id not in self.by_id:
             self.by_id[user.id] = user
-            self._note_pending()
+            self._track(user)
+
+    def _track(self, user: User) -> None:
+        """Start or stop one user's invitation clock after a change of their status (cheap: one user)."""
+        if user.status == "pending":
+            self.pending_since.setdefault(user.id, self._clock())
+        else:
+            self.pending_since.pop(user.id, None)
 
     def _note_pending(self) -> None:
         """Start the invitation clock of every pending user that has none (and stop it for the others)."""
@@ -163,7 +170,7 @@ class EmulatedUsers:
             raise user_not_found(email)
         self.remember(user)
         user.status = "active"
-        self._note_pending()
+        self._track(user)
         return {**user.as_member(), "status": user.status}
 
     def create(self, payload: Any) -> dict[str, Any]:
@@ -227,7 +234,7 @@ class EmulatedUsers:
         user.status = "pending" if action == "create" else "active"
         self.missing.discard(email.casefold())
         self.by_id[user.id] = user
-        self._note_pending()
+        self._track(user)
         if action == "create":
             self.invitations_sent += 1
         return user.as_member()
@@ -339,8 +346,10 @@ class EmulatedUsers:
             user.source = "directory"  # a domain user named here stays across resets too
             if status is not None:
                 user.status = status
+            self._track(user)
             users.append({**user.as_member(), "status": user.status})
-        self._note_pending()
+        for user_id in gone:
+            self.pending_since.pop(user_id, None)
         return {"users": users}, gone
 
 
