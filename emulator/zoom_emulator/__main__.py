@@ -98,6 +98,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated addresses that are no users (GET /users/{email} is 404/1001) even when a --users"
         " file lists them or their domain is a --user-domain; repeatable",
     )
+    directory.add_argument(
+        "--activate-after",
+        type=float,
+        metavar="SECONDS",
+        help="a pending user (invited by POST /v2/users action create, or seeded pending) accepts the invitation"
+        " this long after becoming pending (default: never on its own; POST /_emulator/users/{email}/activate)",
+    )
+    directory.add_argument(
+        "--user-seats", type=int, metavar="N", help="the most users of the account; more: POST /v2/users is 400/2034"
+    )
+    directory.add_argument(
+        "--foreign-users",
+        action="append",
+        default=[],
+        metavar="EMAILS",
+        help="comma-separated addresses of another Zoom account's users: POST /v2/users for them is 400/1009;"
+        " repeatable",
+    )
+    directory.add_argument(
+        "--create-actions",
+        type=lambda text: [part.strip() for part in text.split(",") if part.strip()],
+        default=["create"],
+        metavar="ACTIONS",
+        help="comma-separated POST /v2/users actions the account may use (create, autoCreate, custCreate,"
+        " ssoCreate; default: create)",
+    )
     parser.add_argument(
         "--free-account",
         action="store_true",
@@ -131,6 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--medium-daily", type=int, metavar="N", help="override the plan's Medium requests per UTC day")
     parser.add_argument("--heavy-rps", type=int, metavar="N", help="override the plan's Heavy requests per second")
     parser.add_argument("--heavy-daily", type=int, metavar="N", help="override the plan's Heavy requests per UTC day")
+    parser.add_argument(
+        "--user-create-daily",
+        type=int,
+        metavar="N",
+        help="override the plan's daily cap of POST /v2/users action create (free 50, pro 1,500, business 10,000)",
+    )
     reset = parser.add_mutually_exclusive_group()
     reset.add_argument(
         "--daily-reset-at",
@@ -200,6 +232,11 @@ def main(argv: list[str] | None = None) -> int:
             medium_daily=args.medium_daily,
             heavy_rps=args.heavy_rps,
             heavy_daily=args.heavy_daily,
+            user_create_daily=args.user_create_daily,
+            activate_after=args.activate_after,
+            user_seats=args.user_seats,
+            foreign_users=args.foreign_users,
+            create_actions=args.create_actions,
             daily_reset_at=_daily_reset_at(args.daily_reset_at, args.daily_reset_in),
             im_groups=args.im_groups,
             contact_group_names=args.contact_group_names,

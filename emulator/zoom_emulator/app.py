@@ -20,7 +20,7 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 
 from .backend import ZoomBackend
-from .errors import DropConnection, EmulatedZoomError, EmulatorError, invalid_body
+from .errors import DropConnection, EmulatedZoomError, EmulatorError, invalid_body, validation_error
 from .ratelimit import Category
 
 Scope = dict[str, Any]
@@ -47,7 +47,7 @@ class Route:
     handler: Handler
     kind: str  # "api" (bearer, limits, faults, counted), "oauth" (counted) or "admin"
     category: Category | None = None
-    api: str = "im"  # the API family of an "api" route: "im", "contacts" or "users"
+    api: str = "im"  # the API family of an "api" route: "im", "contacts", "users" or "user_create"
 
     @property
     def key(self) -> str:
@@ -101,15 +101,16 @@ async def _form_fields(request: Request) -> dict[str, str]:
     return fields
 
 
-async def _form_or_json(request: Request, *, body_required: bool = False) -> dict[str, Any]:
+async def _form_or_json(request: Request, *, body_required: bool = False) -> tuple[dict[str, Any], bool]:
     """Create/update bodies in the two content types Zoom documents: Swagger's top-level ``consumes`` is
     ``application/json`` and ``multipart/form-data`` (the create example is JSON, the Postman collection
     multipart). Anything else, ``application/x-www-form-urlencoded`` included, is refused. No body at all
     goes on to the operation's own validation ("name is required"), unless ``body_required``: Swagger marks
-    the update's body ``required: true``, so an update without one is Zoom's 400/300, not a 204."""
+    the update's body ``required: true``, so an update without one is Zoom's 400/300, not a 204. Returns the
+    fields and whether they came as a form (text values) rather than JSON (typed values)."""
     media_type = _media_type(request)
     if media_type == MULTIPART_TYPE:
-        return await _form_fields(request)
+        return await _form_fields(request), True
     raw = await request.body()
     if media_type != JSON_TYPE and raw.strip():
         raise unsupported_content_type(media_type, (JSON_TYPE, MULTIPART_TYPE))
@@ -118,7 +119,7 @@ async def _form_or_json(request: Request, *, body_required: bool = False) -> dic
     body = _parse_json(raw)
     if not isinstance(body, dict):
         raise invalid_body()
-    return body
+    return body, False
 
 
 async def _json_only(request: Request) -> Any:
@@ -193,6 +194,16 @@ async def _json_body(request: Request, *, required: bool) -> Any:
     return _parse_json(raw)
 
 
+def _refuse_repeated_query(request: Request) -> None:
+    """A query parameter given twice (``?page_size=5&page_size=x``): none of Zoom's parameters here is an array,
+    and Zoom does not say which value wins; refusing, naming it, is the stricter choice (reading one of them
+    would let an invalid value through unseen)."""
+    names = [name for name, _ in request.query_params.multi_items()]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise validation_error([(name, "is given more than once") for name in repeated])
+
+
 # -- handlers --------------------------------------------------------------------------------------------
 
 
@@ -212,7 +223,8 @@ async def list_groups(backend: ZoomBackend, _: Request, __: dict[str, str]) -> R
 
 
 async def create_group(backend: ZoomBackend, request: Request, _: dict[str, str]) -> Reply:
-    group = backend.create_group(await _form_or_json(request))
+    fields, form = await _form_or_json(request)
+    group = backend.create_group(fields, form=form)
     location = f"{base_url(request)}/v2/im/groups/{group['id']}"
     return Reply(201, group, {"Content-Location": location})
 
@@ -222,7 +234,8 @@ async def get_group(backend: ZoomBackend, _: Request, params: dict[str, str]) ->
 
 
 async def update_group(backend: ZoomBackend, request: Request, params: dict[str, str]) -> Reply:
-    backend.update_group(params["groupId"], await _form_or_json(request, body_required=True))
+    fields, form = await _form_or_json(request, body_required=True)
+    backend.update_group(params["groupId"], fields, form=form)
     return Reply(204)
 
 
@@ -298,6 +311,14 @@ async def list_account_users(backend: ZoomBackend, request: Request, _: dict[str
     return Reply(200, page)
 
 
+async def create_user(backend: ZoomBackend, request: Request, _: dict[str, str]) -> Reply:
+    return Reply(201, backend.create_user(await _json_body(request, required=True)))
+
+
+async def activate_user(backend: ZoomBackend, _: Request, params: dict[str, str]) -> Reply:
+    return Reply(200, backend.activate_user(params["email"]))
+
+
 async def health(_: ZoomBackend, __: Request, ___: dict[str, str]) -> Reply:
     return Reply(200, {"status": "ok"})
 
@@ -362,6 +383,7 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", CONTACT_MEMBERS, remove_contact_group_members, "api", "Heavy", "contacts"),
     Route("GET", "/v2/users", list_account_users, "api", "Medium", "users"),
     Route("GET", "/v2/users/{userId}", get_user, "api", "Light", "users"),
+    Route("POST", "/v2/users", create_user, "api", "Light", "user_create"),
     Route("GET", "/health", health, "admin"),
     Route("GET", "/_emulator/state", state, "admin"),
     Route("POST", "/_emulator/reset", reset, "admin"),
@@ -371,6 +393,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/_emulator/tokens/invalidate", invalidate_tokens, "admin"),
     Route("GET", "/_emulator/users", list_users, "admin"),
     Route("POST", "/_emulator/users", add_users, "admin"),
+    Route("POST", "/_emulator/users/{email}/activate", activate_user, "admin"),
 )
 
 
@@ -414,6 +437,7 @@ class EmulatorApp:
                     await asyncio.sleep(delay)
             if route.category is not None:
                 backend.admit(route.category, request.headers.get("authorization"), route.api)
+                _refuse_repeated_query(request)
             reply = await route.handler(backend, request, params)
         except EmulatorError as error:
             reply = Reply(error.status, error.body(), error.headers)

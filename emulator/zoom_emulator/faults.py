@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
+from .errors import DropConnection, EmulatedZoomError
+
 FaultKind = Literal["burst_429", "error_5xx", "reset", "latency", "invalidate_tokens", "commit_then_fail"]
 FAULT_KINDS: tuple[FaultKind, ...] = (
     "burst_429",
@@ -130,3 +132,64 @@ class FaultInjector:
         if not self.config.commit_then_fail or self._rng.random() >= self.config.commit_then_fail:
             return None
         return self._rng.choice(("error_502", "reset"))
+
+
+class Faults:
+    """The injector in force and what it injected: turns its decisions into the failures a client sees.
+
+    Not thread-safe; the backend locks around it. ``reconfigure`` (a new config) and ``restart`` (same config)
+    re-seed the RNG and restart the request ordinals, as a new :class:`FaultInjector` does.
+    """
+
+    def __init__(self, config: FaultConfig, default_seed: int | None = None):
+        self._default_seed = default_seed
+        self.injector = FaultInjector(config, default_seed)
+        self.counts: dict[str, int] = dict.fromkeys(FAULT_KINDS, 0)
+
+    @property
+    def config(self) -> FaultConfig:
+        return self.injector.config
+
+    def reconfigure(self, config: FaultConfig) -> None:
+        self.injector = FaultInjector(config, self._default_seed)
+
+    def restart(self) -> None:
+        self.reconfigure(self.injector.config)
+
+    def reset_counts(self) -> None:
+        self.counts = dict.fromkeys(FAULT_KINDS, 0)
+
+    def latency_seconds(self, *, oauth: bool = False) -> float:
+        """Injected delay for the next request (the HTTP layer sleeps without blocking the loop)."""
+        if oauth and not self.config.faults_on_oauth:
+            return 0.0
+        delay = self.injector.latency_seconds()
+        if delay:
+            self.counts["latency"] += 1
+        return delay
+
+    def count(self, kind: FaultKind) -> None:
+        self.counts[kind] += 1
+
+    def raise_transport(self, fault: FaultKind | None) -> None:
+        """An injected 5xx or dropped connection, if ``fault`` is one."""
+        if fault == "error_5xx":
+            self.counts["error_5xx"] += 1
+            raise server_error(self.injector.error_status())
+        if fault == "reset":
+            self.counts["reset"] += 1
+            raise DropConnection()
+
+    def after_commit(self) -> None:
+        """The commit-then-fail fault: the create is saved, then the client gets a 502 or a dropped connection."""
+        failure = self.injector.commit_then_fail()
+        if failure is not None:
+            self.counts["commit_then_fail"] += 1
+            if failure == "reset":
+                raise DropConnection()
+            raise server_error(502)
+
+
+def server_error(status: int) -> EmulatedZoomError:
+    messages = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+    return EmulatedZoomError(status, status, messages[status])

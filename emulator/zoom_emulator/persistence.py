@@ -1,12 +1,22 @@
-"""The state file: one JSON document, replaced atomically so a killed emulator never leaves half a file."""
+"""The state file: one JSON document, replaced atomically so a killed emulator never leaves half a file.
+
+All of the account's serialisation lives here: :func:`save_account` writes the models' records and
+:func:`load_account` checks a file and rebuilds them, so the models never see JSON.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .contact_groups import ContactGroup
+from .im_groups import Group
+from .users import User
 
 FORMAT_VERSION = 1
 
@@ -177,3 +187,73 @@ def save_state(path: Path, data: dict[str, Any]) -> None:
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+@dataclass
+class SavedAccount:
+    """A state file's account, as model records, and its saved settings."""
+
+    users: list[User] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=list)
+    contact_groups: list[ContactGroup] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+def save_account(
+    path: Path,
+    *,
+    account_id: str,
+    users: Iterable[User],
+    groups: Iterable[Group],
+    contact_groups: Iterable[ContactGroup],
+    config: Mapping[str, Any],
+) -> None:
+    """Write the account to ``path`` atomically in the shape :func:`load_account` reads."""
+    save_state(
+        path,
+        {
+            "account_id": account_id,
+            "groups": [
+                {
+                    "id": g.id,
+                    "name": g.name,
+                    "type": g.type,
+                    "search_by_domain": g.search_by_domain,
+                    "search_by_account": g.search_by_account,
+                    "search_by_ma_account": g.search_by_ma_account,
+                    "created_at": g.created_at,
+                    "members": list(g.members),
+                }
+                for g in groups
+            ],
+            "contact_groups": [
+                {
+                    "id": g.id,
+                    "name": g.name,
+                    "privacy": g.privacy,
+                    "description": g.description,
+                    "created_at": g.created_at,
+                    "members": [{"type": kind, "id": uid} for uid, kind in g.members.items()],
+                }
+                for g in contact_groups
+            ],
+            "users": [{**user.as_member(), "source": user.source, "status": user.status} for user in users],
+            "config": dict(config),
+        },
+    )
+
+
+def load_account(path: Path) -> SavedAccount | None:
+    """The account in ``path`` (checked by :func:`load_state`), or ``None`` when there is no file yet."""
+    data = load_state(path)
+    if data is None:
+        return None
+    return SavedAccount(
+        users=[User(**raw) for raw in data["users"]],
+        groups=[Group(**{**raw, "members": dict.fromkeys(raw["members"])}) for raw in data["groups"]],
+        contact_groups=[
+            ContactGroup(**{**raw, "members": {member["id"]: member["type"] for member in raw["members"]}})
+            for raw in data.get("contact_groups", [])
+        ],
+        config=dict(data.get("config", {})),
+    )

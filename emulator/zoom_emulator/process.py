@@ -71,7 +71,8 @@ class EmulatorProcess(EmulatorHandle):
     0, the default, has the emulator bind a free port itself (no pick-then-bind race) and its listening line
     says which. ``users`` (addresses, written to a temporary ``--users`` file for the process's lifetime) and
     ``user_domains`` (``--user-domain``) seed the account's users, and ``pending_users`` (``--pending-users``) and
-    ``missing_users`` (``--missing-users``) adjust them, like :class:`ZoomBackend`'s keywords; a
+    ``missing_users`` (``--missing-users``) adjust them, like :class:`ZoomBackend`'s keywords, and ``activate_after``
+    (``--activate-after``) has pending users accept their invitation that many seconds later; a
     users file of one's own goes in ``args`` as ``"--users", path``. Its stderr is appended to ``log_path``, or
     kept in a temporary file; either way a failed start
     raises :class:`EmulatorStartError` quoting that stderr's last line, not a bare traceback. ``new_session``
@@ -94,6 +95,7 @@ class EmulatorProcess(EmulatorHandle):
         user_domains: Iterable[str] = (),
         pending_users: Iterable[str] = (),
         missing_users: Iterable[str] = (),
+        activate_after: float | None = None,
         log_path: str | os.PathLike[str] | None = None,
         new_session: bool = False,
         env: Mapping[str, str] | None = None,
@@ -121,6 +123,7 @@ class EmulatorProcess(EmulatorHandle):
             *(arg for domain in user_domains for arg in ("--user-domain", domain)),
             *(arg for email in pending_users for arg in ("--pending-users", email)),
             *(arg for email in missing_users for arg in ("--missing-users", email)),
+            *(("--activate-after", str(activate_after)) if activate_after is not None else ()),
             *args,
         ]
         self.users = list(users) if users is not None else None

@@ -29,6 +29,8 @@ class PlanLimits:
     medium_daily: int | None = None
     heavy_rps: int | None = None
     heavy_daily: int | None = None
+    #: ``POST /v2/users`` with ``action: create`` per day, a cap of its own beside the Light budget (zoom-users.md 1).
+    user_create_daily: int | None = None
 
     def per_second(self, category: Category) -> int | None:
         return getattr(self, f"{category.lower()}_rps")
@@ -47,13 +49,27 @@ class PlanLimits:
 # is not documented; 00:00 UTC is the safe assumption).
 PLANS: dict[str, PlanLimits] = {
     "free": PlanLimits(
-        light_rps=4, medium_rps=2, light_daily=6_000, medium_daily=2_000, heavy_rps=1, heavy_daily=1_000
+        light_rps=4,
+        medium_rps=2,
+        light_daily=6_000,
+        medium_daily=2_000,
+        heavy_rps=1,
+        heavy_daily=1_000,
+        user_create_daily=50,
     ),
-    "pro": PlanLimits(light_rps=30, medium_rps=20, heavy_rps=10, heavy_daily=30_000),
-    "business": PlanLimits(light_rps=80, medium_rps=60, heavy_rps=40, heavy_daily=60_000),
+    "pro": PlanLimits(light_rps=30, medium_rps=20, heavy_rps=10, heavy_daily=30_000, user_create_daily=1_500),
+    "business": PlanLimits(light_rps=80, medium_rps=60, heavy_rps=40, heavy_daily=60_000, user_create_daily=10_000),
     "unlimited": PlanLimits(),
 }
-LIMIT_KEYS = ("light_rps", "medium_rps", "light_daily", "medium_daily", "heavy_rps", "heavy_daily")
+LIMIT_KEYS = (
+    "light_rps",
+    "medium_rps",
+    "light_daily",
+    "medium_daily",
+    "heavy_rps",
+    "heavy_daily",
+    "user_create_daily",
+)
 
 
 @dataclass(frozen=True)
@@ -75,8 +91,8 @@ class RateLimiter:
         self.day_length = day_length
         #: An instant (epoch seconds) on a daily-window boundary; 0 is 1970-01-01T00:00Z, so UTC midnights.
         self.day_anchor = 0.0 if daily_reset_at is None else float(daily_reset_at)
-        self._second: dict[Category, tuple[int, int]] = {}
-        self._day: dict[Category, tuple[int, int]] = {}
+        self._second: dict[str, tuple[int, int]] = {}
+        self._day: dict[str, tuple[int, int]] = {}  # by category, and "user_create" for the create cap
 
     def acquire(self, category: Category, now: float) -> Exceeded | None:
         """Take one unit of budget, or say which limit (daily first: it is the more useful answer) is hit."""
@@ -94,6 +110,18 @@ class RateLimiter:
         self._second[category] = (second, second_used + 1)
         return None
 
+    def acquire_user_create(self, category: Category, now: float) -> Exceeded | None:
+        """One unit of the daily ``action: create`` cap (its own count, in the same daily windows); ``category``
+        is the route's, reported in the 429's ``X-RateLimit-Category``."""
+        day = int((now - self.day_anchor) // self.day_length)
+        limit = self.limits.user_create_daily
+        used = _used(self._day, "user_create", day)
+        if limit is not None and used >= limit:
+            resets_at = datetime.fromtimestamp(self.day_anchor + (day + 1) * self.day_length, UTC)
+            return Exceeded(category, "daily", limit, resets_at)
+        self._day["user_create"] = (day, used + 1)
+        return None
+
 
     def move_daily_reset(self, daily_reset_at: float | None, now: float) -> None:
         """End the daily window in progress at ``daily_reset_at`` (``None``: at the next 00:00 UTC), keeping
@@ -104,6 +132,6 @@ class RateLimiter:
         self._day = {category: (new_day, count) for category, (day, count) in self._day.items() if day == old_day}
 
 
-def _used(windows: dict[Category, tuple[int, int]], category: Category, window: int) -> int:
+def _used(windows: dict[str, tuple[int, int]], category: str, window: int) -> int:
     current, count = windows.get(category, (window, 0))
     return count if current == window else 0

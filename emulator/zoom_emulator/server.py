@@ -73,7 +73,8 @@ class EmulatorServer(EmulatorHandle):
     ``state_file``, ``plan``, ``light_rps``, ``medium_rps``, ``light_daily``, ``medium_daily``, ``heavy_rps``,
     ``heavy_daily``, ``token_policy``, ``token_ttl``, ``app_disabled``, ``paid_account``, ``users``,
     ``user_domains``, ``pending_users``, ``missing_users``, ``im_groups``, ``contact_group_names``,
-    ``contact_members_key``, ``faults``, ``seed``, ``clock``)::
+    ``contact_members_key``, ``activate_after``, ``user_seats``, ``foreign_users``, ``create_actions``,
+    ``user_create_daily``, ``faults``, ``seed``, ``clock``)::
 
         with EmulatorServer(plan="free", user_domains=["example.com"]) as zoom:
             os.environ["AIRFLOW_CONN_ZOOM_DEFAULT"] = zoom.connection_uri_json()

@@ -40,7 +40,9 @@ ROUTES = [
     ("DELETE", "/v2/contacts/groups/{groupId}/members"),
     ("GET", "/v2/users"),
     ("GET", "/v2/users/{userId}"),
+    ("POST", "/v2/users"),
     ("POST", "/_emulator/users"),
+    ("POST", "/_emulator/users/{userId}/activate"),
 ]
 SURROGATES = ["\ud800", "\udfff", "a\udc00b", "\ud83d"]
 FIELD_NAMES = [
@@ -57,6 +59,8 @@ FIELD_NAMES = [
     "privacy",
     "emails",
     "status",
+    "action",
+    "user_info",
 ]
 QUERY_NAMES = ["page_size", "page_number", "next_page_token", "member_ids", "status"]
 CONTENT_TYPES = [
@@ -101,6 +105,13 @@ shaped = st.one_of(
             "privacy": json_values,
             "type": json_values,
             "emails": json_values,
+            "action": st.one_of(json_values, st.sampled_from(["create", "autoCreate", "custCreate", "ssoCreate"])),
+            "user_info": st.one_of(
+                json_values,
+                st.fixed_dictionaries(
+                    {}, optional={"email": json_values, "type": json_values, "first_name": json_values}
+                ),
+            ),
         },
     ),
 )

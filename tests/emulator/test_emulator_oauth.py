@@ -30,6 +30,7 @@ def test_token_from_form_body(emulator: EmulatorServer) -> None:
     assert body["expires_in"] == 3600
     assert body["scope"] == (
         "imgroup:read:admin imgroup:write:admin contact_group:read:admin contact_group:write:admin user:read:admin"
+        " user:write:admin"
     )
     assert body["api_url"] == emulator.url
     assert len(body["access_token"]) >= 32
