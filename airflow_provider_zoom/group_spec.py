@@ -34,15 +34,6 @@ class GroupSpec:
     search_by_account: bool | None = None
     search_by_ma_account: bool | None = None
 
-    def form_fields(self) -> dict[str, str]:
-        """The multipart fields exactly as Zoom's curl example sends them (booleans as true/false)."""
-        fields = {"name": self.name, "type": self.type}
-        for flag in SEARCH_FLAGS:
-            value = getattr(self, flag)
-            if value is not None:
-                fields[flag] = "true" if value else "false"
-        return fields
-
 
 def parse_bool(field: str, value: Any) -> bool | None:
     """Accept real booleans and the strings templates render (``true/false/1/0/yes/no``)."""
