@@ -34,6 +34,14 @@ class GroupSpec:
     search_by_account: bool | None = None
     search_by_ma_account: bool | None = None
 
+    def form_fields(self) -> dict[str, str]:
+        """Deprecated: the IM create form is ``airflow_provider_zoom.groups.im.im_form_fields(spec)``."""
+        from airflow_provider_zoom._deprecation import warn_renamed
+        from airflow_provider_zoom.groups.im_form import im_form_fields
+
+        warn_renamed("GroupSpec.form_fields()", "airflow_provider_zoom.groups.im.im_form_fields(spec)")
+        return im_form_fields(self)
+
 
 def parse_bool(field: str, value: Any) -> bool | None:
     """Accept real booleans and the strings templates render (``true/false/1/0/yes/no``)."""

@@ -29,7 +29,7 @@ from airflow_provider_zoom.exceptions import (
     ZoomRateLimitError,
     ZoomReplyError,
 )
-from airflow_provider_zoom.group_spec import SEARCH_FLAGS, group_key
+from airflow_provider_zoom.group_spec import group_key
 from airflow_provider_zoom.groups._member_errors import rejected_members
 from airflow_provider_zoom.groups.base import (
     GroupOutcome,
@@ -39,6 +39,7 @@ from airflow_provider_zoom.groups.base import (
     MembersAdded,
     PlannedRemoval,
 )
+from airflow_provider_zoom.groups.im_form import im_form_fields
 from airflow_provider_zoom.groups.names import NameIndex
 
 if TYPE_CHECKING:
@@ -55,16 +56,6 @@ GROUP_NAME_IN_USE = 4132
 GROUP_NOT_FOUND = 4130  # Swagger: "Group does not exist:{groupId}."
 _CREATED = functools.partial(created_object, id_key="id")  # a 201 of POST /im/groups names its id
 _WITH_MEMBERS: tuple[MemberKey, ...] = ("members_added", "members_rejected")
-
-
-def im_form_fields(spec: GroupSpec) -> dict[str, str]:
-    """The multipart fields of ``POST /im/groups`` exactly as Zoom's curl example sends them (true/false)."""
-    fields = {"name": spec.name, "type": spec.type}
-    for flag in SEARCH_FLAGS:
-        value = getattr(spec, flag)
-        if value is not None:
-            fields[flag] = "true" if value else "false"
-    return fields
 
 
 @dataclass(frozen=True)
