@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from airflow_provider_zoom.groups.selection import SelectedGroups
 
 __all__ = ["GroupOutcome", "RetryPolicy", "ZoomConnectionConfig", "ZoomHook"]
+
 
 class ZoomHook(HttpHook):
     """
@@ -149,6 +151,8 @@ class ZoomHook(HttpHook):
             "verify": verify,
             "pool_size": pool_size,
         }
+        self._groups: SelectedGroups | None = None
+        self._groups_lock = threading.Lock()
 
     # -- settings ---------------------------------------------------------------------------------
     # Resolved once, each value checked: a wrong one raises ``ZoomConfigError`` naming the field, a
@@ -351,15 +355,18 @@ class ZoomHook(HttpHook):
 
     # -- groups ---------------------------------------------------------------------------------
 
-    @functools.cached_property
+    @property
     def groups(self) -> SelectedGroups:
         """The group API the connection selects (``group_api``: IM Groups, Contact Groups, or ``auto``), as a
         ``GroupAPI``: ``list_groups``, ``find_group``, ``create_group``, ``add_members``, ``plan_members``,
         ``remove_members``. One per hook: the threads of a wave share its user cache and name index."""
         from airflow_provider_zoom.groups.selection import SelectedGroups
 
-        return SelectedGroups(self, setting=self.config.group_api, credentials=self.credentials,
-                              memory_dir=self.config.credential_cache_dir, conn_id=self.zoom_conn_id)
+        with self._groups_lock:  # built once, also when a wave's threads ask first
+            if self._groups is None:
+                self._groups = SelectedGroups(self, setting=self.config.group_api, credentials=self.credentials,
+                                              memory_dir=self.config.credential_cache_dir, conn_id=self.zoom_conn_id)
+            return self._groups
 
     @property
     def group_api(self) -> str:
