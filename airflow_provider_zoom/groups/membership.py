@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_zoom._defaults import DEFAULT_MAX_REMOVAL_SHARE, MEMBERSHIP_CHOICES
 from airflow_provider_zoom.exceptions import ZoomInvalidInput, ZoomRemovalLimitError, describe_error
+from airflow_provider_zoom.groups.base import MemberPlan
 
 if TYPE_CHECKING:
-    from airflow_provider_zoom.groups.base import GroupAPI, MemberPlan
+    from airflow_provider_zoom.groups.base import GroupAPI
 
 __all__ = [
     "MEMBERSHIP_CHOICES",
