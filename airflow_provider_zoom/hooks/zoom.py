@@ -49,7 +49,12 @@ class ZoomHook(HttpHook):
     into ``hook.config`` (a frozen ``ZoomConnectionConfig``):
     hook argument, then connection extra, then default. Arguments left at None take the connection's value.
 
-    Every call goes through one path (``request``): pacing, token renewal, retries, Zoom's error parsing.
+    Groups: ``hook.groups`` is the group API the connection selects (``group_api``: ``im_groups``,
+    ``contact_groups`` or ``auto``), an ``airflow_provider_zoom.groups.base.GroupAPI``; the hook's own group
+    methods delegate to it.
+
+    Every call goes through one path (``request``, ``_transport.requester``): pacing, token renewal, retries,
+    Zoom's error parsing.
     HttpHook's ``run()`` and ``check_response()`` take that path too; ``run_and_check()`` and
     ``run_with_advanced_retry()`` refuse, naming what to call instead.
 
@@ -70,6 +75,8 @@ class ZoomHook(HttpHook):
         extra). With a shared one, any number of tasks together keep to the plan's limits.
     :param rate_limiter_conn_id: the Airflow Redis connection of ``rate_limiter="redis"`` (default
         ``redis_default``).
+    :param group_api: ``im_groups``, ``contact_groups`` or ``auto`` (default: try IM Groups, switch to Contact
+        Groups for good when Zoom answers that IM Groups are retired for the account).
     :param credential_cache: where access tokens are kept: ``file`` (default, shared by the processes of a
         machine) or ``process``.
     :param credential_cache_dir: the folder of the ``file`` cache (default ``$AIRFLOW_HOME/.zoom_tokens``).
