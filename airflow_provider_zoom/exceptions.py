@@ -176,6 +176,21 @@ class ZoomGroupExistsError(ZoomError):
         super().__init__(f"Group {name!r} already exists (id {group_id}) and on_conflict='fail'")
 
 
+class ContactGroupsNotConverged(ZoomError):
+    """Contact groups of one name kept changing under this task for many listings (another task is creating or
+    merging them): retryable, a new run settles them."""
+
+    retryable = True
+
+    def __init__(self, name: str, group_ids: list[str]):
+        self.name = name
+        self.group_ids = group_ids
+        super().__init__(
+            f"Contact groups named {name!r} did not settle to one group ({len(group_ids)} still listed: "
+            f"{', '.join(group_ids[:5])}); another task is probably creating or merging them - run again"
+        )
+
+
 class ZoomRemovalLimitError(ZoomError):
     """Exact membership would remove more of a group than ``max_removal_share`` allows, or empty it.
 
@@ -235,6 +250,13 @@ class ZoomTransientError(ZoomAPIError):
                  errors=None):
         super().__init__(method, path, status_code, code, message, errors)
         self.retry_after = retry_after
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line reason for a report: Zoom's own message, or the network failure's type."""
+    if isinstance(exc, ZoomError | ValueError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}".split(" (Caused by", 1)[0]
 
 
 @contextlib.contextmanager

@@ -24,6 +24,7 @@ def get_provider_info() -> dict:
             {
                 "integration-name": "Zoom",
                 "python-modules": [
+                    "airflow_provider_zoom.operators.groups",
                     "airflow_provider_zoom.operators.im_groups",
                     "airflow_provider_zoom.operators.waves",
                 ],

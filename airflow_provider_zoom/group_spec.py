@@ -35,13 +35,12 @@ class GroupSpec:
     search_by_ma_account: bool | None = None
 
     def form_fields(self) -> dict[str, str]:
-        """The multipart fields exactly as Zoom's curl example sends them (booleans as true/false)."""
-        fields = {"name": self.name, "type": self.type}
-        for flag in SEARCH_FLAGS:
-            value = getattr(self, flag)
-            if value is not None:
-                fields[flag] = "true" if value else "false"
-        return fields
+        """Deprecated: the IM create form is ``airflow_provider_zoom.groups.im.im_form_fields(spec)``."""
+        from airflow_provider_zoom._deprecation import warn_renamed
+        from airflow_provider_zoom.groups.im_form import im_form_fields
+
+        warn_renamed("GroupSpec.form_fields()", "airflow_provider_zoom.groups.im.im_form_fields(spec)")
+        return im_form_fields(self)
 
 
 def parse_bool(field: str, value: Any) -> bool | None:

@@ -1,11 +1,12 @@
 import pytest
 
 from airflow_provider_zoom.group_spec import InvalidGroupSpec, group_key, normalize_group_name, validate_group_spec
+from airflow_provider_zoom.groups.im import im_form_fields
 
 
 def test_form_fields_match_zoom_curl_example():
     spec = validate_group_spec("  Onboarding 2026-W48 Sales ", "shared", "false", True, "0")
-    assert spec.form_fields() == {
+    assert im_form_fields(spec) == {
         "name": "Onboarding 2026-W48 Sales",
         "type": "shared",
         "search_by_domain": "false",
@@ -15,7 +16,7 @@ def test_form_fields_match_zoom_curl_example():
 
 
 def test_flags_not_given_are_not_sent():
-    assert validate_group_spec("g").form_fields() == {"name": "g", "type": "normal"}
+    assert im_form_fields(validate_group_spec("g")) == {"name": "g", "type": "normal"}
 
 
 @pytest.mark.parametrize("text, expected", [("true", True), ("False", False), ("1", True), ("0", False),

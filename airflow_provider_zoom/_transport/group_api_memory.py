@@ -12,11 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import threading
 import time
 from pathlib import Path
 
+from airflow_provider_zoom._files import write_atomically
 from airflow_provider_zoom._transport.oauth import S2SCredentials
 
 _IN_PROCESS: dict[tuple[str, ...], str] = {}
@@ -52,12 +52,8 @@ def remember(credentials: S2SCredentials, directory: str | os.PathLike | None, a
         _IN_PROCESS[credentials.cache_key] = api
     if directory is None:
         return
-    folder = Path(directory)
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=folder, prefix=".zoom-group-api-")
-    with os.fdopen(fd, "w") as handle:
-        json.dump({"group_api": api, "learnt_at": time.time()}, handle)
-    os.replace(temp, _path(folder, credentials))
+    write_atomically(_path(directory, credentials),
+                     lambda handle: json.dump({"group_api": api, "learnt_at": time.time()}, handle), folder_mode=0o700)
 
 
 def forget_all() -> None:

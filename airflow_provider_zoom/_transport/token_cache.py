@@ -15,11 +15,11 @@ import fcntl
 import hashlib
 import json
 import os
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from airflow_provider_zoom._files import write_atomically
 from airflow_provider_zoom._transport.masking import mask
 from airflow_provider_zoom._transport.oauth import AccessToken, S2SCredentials
 
@@ -98,10 +98,8 @@ class FileTokenCache(ProcessTokenCache):
         return token
 
     def _write(self, credentials: S2SCredentials, token: AccessToken) -> None:
-        fd, temp = tempfile.mkstemp(dir=self.directory, prefix=".zoom-token-")  # created 0600
-        with os.fdopen(fd, "w") as handle:
-            json.dump({"access_token": token.value, "expires_at": token.expires_at}, handle)
-        os.replace(temp, self._path(credentials))
+        record = {"access_token": token.value, "expires_at": token.expires_at}
+        write_atomically(self._path(credentials), lambda handle: json.dump(record, handle))  # created 0600
 
     def _load_or_fetch(self, credentials: S2SCredentials, fetch: Callable[[], AccessToken]) -> AccessToken:
         with self._file_lock(credentials):

@@ -31,20 +31,18 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from airflow_provider_zoom.emails import MAX_EMAIL_LENGTH, is_email
 from airflow_provider_zoom.exceptions import HRExtractError, InvalidGroupSpec
 from airflow_provider_zoom.group_spec import normalize_group_name
 
 REQUIRED_COLUMNS = ("employee_id", "email", "first_name", "last_name", "department", "location", "start_date")
 MAX_FIELD_LENGTH = 256
-MAX_EMAIL_LENGTH = 254
 # What decides a hire's group and membership; a problem here rejects the row.
 ESSENTIAL_COLUMNS = ("employee_id", "email", "department", "start_date")
 # Informational only (members are added by email): a problem here is a note and the hire proceeds.
 INFORMATIONAL_COLUMNS = ("first_name", "last_name", "location")
 _NOTE_IF_EMPTY = ("first_name", "last_name")
 
-# Deliberately simple: exactly one @, something before it, a dotted domain without empty labels.
-_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _PREVIEW_LENGTH = 40
 # Bounded caches: a department, a name or a date is usually shared by many rows, so one object serves them.
@@ -438,7 +436,7 @@ def _check_email(email: str) -> tuple[str, str, str] | None:
     if len(email) > MAX_EMAIL_LENGTH:
         shown = _show(email)
         return f"email {shown} is longer than {MAX_EMAIL_LENGTH} characters", KIND_EMAIL_LONG, shown
-    if not _EMAIL.fullmatch(email):
+    if not is_email(email):  # the rule the Zoom user lookup applies too (airflow_provider_zoom.emails)
         shown = _show(email)
         return f"email {shown} is not a valid email address", KIND_EMAIL_INVALID, shown
     return None

@@ -1,161 +1,26 @@
-"""Exact membership and dry runs: what a cohort group should hold, checked before anything is written.
+"""Exact membership and dry runs moved to ``airflow_provider_zoom.groups.membership`` (any group, any API);
+these names stay importable from here for DAG files written against 0.1."""
 
-``add_only`` (the default) only ever adds. ``exact`` also removes the group's members who are no longer in
-the cohort (moved to another department, withdrawn), reporting them by email, never emptying a group, and
-refusing (``ZoomRemovalLimitError``, before any write) to remove more than ``max_removal_share`` of a group:
-a truncated extract must not empty the account. Only cohorts present in the run's extract are visited, so
-a cohort absent from it is never touched.
-
-A dry run computes the same plan from list and get calls only and reports it instead of applying it.
-The hook does the Zoom calls (``plan_members``, ``add_members``, ``remove_members``); this module decides.
-"""
-
-from __future__ import annotations
-
-import contextlib
-import math
-from collections.abc import Sequence
-from typing import Any
-
-from airflow_provider_zoom._defaults import DEFAULT_MAX_REMOVAL_SHARE, MEMBERSHIP_CHOICES
-from airflow_provider_zoom.exceptions import ZoomInvalidInput, ZoomRemovalLimitError
+from airflow_provider_zoom.groups.membership import (
+    MEMBERSHIP_CHOICES,
+    apply_plan,
+    check_membership,
+    check_removal_share,
+    check_removals,
+    dry_run_row,
+    format_dry_run,
+    plan_group,
+    sync_members,
+)
 
 __all__ = [
     "MEMBERSHIP_CHOICES",
+    "apply_plan",
     "check_membership",
     "check_removal_share",
     "check_removals",
-    "apply_plan",
     "dry_run_row",
     "format_dry_run",
     "plan_group",
     "sync_members",
 ]
-
-
-def check_membership(value: Any) -> str:
-    if value not in MEMBERSHIP_CHOICES:
-        raise ZoomInvalidInput(f"membership must be one of {', '.join(MEMBERSHIP_CHOICES)}, not {value!r}")
-    return value
-
-
-def check_removal_share(value: Any) -> float:
-    if isinstance(value, str):
-        with contextlib.suppress(ValueError):
-            value = float(value)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) or not 0 <= value <= 1:
-        raise ZoomInvalidInput(
-            f"max_removal_share must be a number from 0 to 1 (0.5: stop before removing more than half of a "
-            f"group), not {value!r}"
-        )
-    return float(value)
-
-
-def plan_group(
-    hook: Any, group_id: str | None, emails: Any, *, keep: Any = None, only_missing: bool = True,
-    membership: str = "add_only",
-) -> dict[str, Any]:
-    """The hook's ``plan_members`` for one group; ``keep`` (who may stay with ``exact``) defaults to ``emails``."""
-    exact = check_membership(membership) == "exact"
-    plan = hook.plan_members(
-        group_id, emails, keep=(emails if keep is None else keep) if exact else None,
-        list_current=only_missing or exact,
-    )
-    return plan if exact else {**plan, "remove": None}  # add_only: removals are not part of the plan
-
-
-def check_removals(name: str, plan: dict[str, Any], max_removal_share: float) -> None:
-    """Raise ``ZoomRemovalLimitError`` when the plan removes more than the share allows, or leaves nobody."""
-    removing = [m.get("email") or m["id"] for m in plan.get("remove") or ()]
-    if not removing:
-        return
-    members = plan["members"]
-    left = members - len(removing) + len(plan.get("add", ()))
-    if len(removing) / members > max_removal_share or left <= 0:
-        raise ZoomRemovalLimitError(name, removing, members, max_removal_share)
-
-
-def apply_plan(hook: Any, plan: dict[str, Any], *, name: str | None = None) -> dict[str, Any]:
-    """Add, then remove (a contact group must never be empty in between); the add step's result plus ``removed``."""
-    group_id = plan["group_id"]
-    result: dict[str, Any] = {
-        "group_id": group_id, "added": [], "already_members": list(plan["already_members"]),
-        "rejected": list(plan["rejected"]), "pending": list(plan["pending"]),
-    }
-    if plan["add"]:
-        added = hook.add_members(group_id, plan["add"], only_missing=False, name=name)
-        group_id = added.get("group_id") or group_id
-        result["group_id"] = group_id
-        result["added"] = added["added"]
-        result["already_members"] += added["already_members"]
-        result["rejected"] += added.get("rejected", [])
-        result["pending"] += [p for p in added.get("pending", []) if p not in result["pending"]]
-    if plan["remove"] and len(plan["remove"]) >= plan["members"] and not result["added"]:
-        # The check counted on the adds, and Zoom took none of them: removing now would empty the group.
-        check_removals(name or str(group_id), {**plan, "add": []}, 1.0)
-    result["removed"] = hook.remove_members(group_id, plan["remove"]) if plan["remove"] else []
-    if result["removed"]:
-        hook.log.info("Group %s: removed %d people no longer in the cohort: %s", name or group_id,
-                      len(result["removed"]), ", ".join(result["removed"]))
-    return result
-
-
-def dry_run_row(name: str, action: str, plan: dict[str, Any], max_removal_share: float) -> dict[str, Any]:
-    """What a real run would do to one group, as the dry run reports it (``added``/``removed``: would be)."""
-    row: dict[str, Any] = {
-        "name": name, "action": action, "group_id": plan["group_id"], "added": list(plan["add"]),
-        "already_members": list(plan["already_members"]), "pending": list(plan["pending"]),
-        "rejected": list(plan["rejected"]), "dry_run": True,
-    }
-    if plan.get("remove") is not None:
-        row["removed"] = [m.get("email") or m["id"] for m in plan["remove"]]
-    try:
-        check_removals(name, plan, max_removal_share)
-    except ZoomRemovalLimitError as exc:
-        row["blocked"] = str(exc)
-    return row
-
-
-def sync_members(
-    hook: Any, group_id: str | None, emails: Any, *, name: str | None = None, keep: Any = None,
-    only_missing: bool = True, membership: str = "add_only", max_removal_share: float | str = DEFAULT_MAX_REMOVAL_SHARE,
-    dry_run: bool = False, action: str = "exists",
-) -> dict[str, Any]:
-    """One group: plan, check, then apply (or, in a dry run, report). ``add_only`` without a dry run is exactly
-    ``hook.add_members``; the other modes return its keys plus ``removed`` (and ``dry_run``)."""
-    exact = check_membership(membership) == "exact"
-    share = check_removal_share(max_removal_share)
-    if not exact and not dry_run:
-        return hook.add_members(group_id, emails, only_missing=only_missing, name=name)
-    plan = plan_group(hook, group_id, emails, keep=keep, only_missing=only_missing, membership=membership)
-    if dry_run:
-        return dry_run_row(name or str(group_id), action, plan, share)
-    check_removals(name or str(group_id), plan, share)
-    return apply_plan(hook, plan, name=name)
-
-
-_COLUMNS = ("Cohort", "Action", "Add", "Pending", "Remove", "Note")
-
-
-def format_dry_run(rows: Sequence[dict[str, Any]]) -> str:
-    """A plain-text table, one line per group, then who exactly would be added, pending or removed."""
-    lines = [
-        (row["name"], "create" if row.get("action") in ("create", "created") else "exists",
-         str(len(row.get("added", ()))), str(len(row.get("pending", ()))),
-         "-" if row.get("removed") is None else str(len(row["removed"])),
-         "STOPS: too many removals" if row.get("blocked") else "")
-        for row in rows
-    ]
-    widths = [max(len(c), *(len(line[i]) for line in lines)) if lines else len(c) for i, c in enumerate(_COLUMNS)]
-    out = ["  ".join(c.ljust(w) for c, w in zip(_COLUMNS, widths, strict=True)).rstrip(),
-           "  ".join("-" * w for w in widths)]
-    out += ["  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() for line in lines]
-    if not rows:
-        out.append("(no cohorts in this run)")
-    for row in rows:
-        for label, key in (("add", "added"), ("pending", "pending"), ("remove", "removed")):
-            if row.get(key):
-                out.append(f"{row['name']}: {label} {', '.join(row[key])}")
-        if row.get("blocked"):
-            out.append(f"{row['name']}: {row['blocked']}")
-    return "\n".join(out)

@@ -12,9 +12,10 @@ import csv
 import hashlib
 import os
 import re
-import tempfile
 from collections.abc import Iterable
+from typing import IO
 
+from airflow_provider_zoom._files import write_atomically
 from airflow_provider_zoom.onboarding.hr_extract import RowProblem
 
 REPORT_COLUMNS = ("source", "row_number", "employee_id", "reason")
@@ -45,25 +46,17 @@ def write_quarantine_report(
     ordered = sorted(problems, key=lambda problem: problem.row_number)
     if not ordered:
         return None
-    os.makedirs(directory, exist_ok=True)
-    target = os.path.join(os.fspath(directory), quarantine_filename(run_id))
     source = _defuse(os.fspath(source_path))
-    # mkstemp's owner-only permissions suit a report that quotes personal data.
-    fd, temp_path = tempfile.mkstemp(dir=directory, prefix=".hr_quarantine_", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(REPORT_COLUMNS)
-            for problem in ordered:
-                writer.writerow(
-                    (source, problem.row_number, _defuse(problem.employee_id), _defuse(problem.reason))
-                )
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_path, target)
-    except BaseException:
-        os.unlink(temp_path)
-        raise
+
+    def write(handle: IO[str]) -> None:
+        writer = csv.writer(handle)
+        writer.writerow(REPORT_COLUMNS)
+        for problem in ordered:
+            writer.writerow((source, problem.row_number, _defuse(problem.employee_id), _defuse(problem.reason)))
+
+    # Owner-only permissions (write_atomically) suit a report that quotes personal data.
+    target = write_atomically(os.path.join(os.fspath(directory), quarantine_filename(run_id)), write,
+                              encoding="utf-8-sig", newline="", durable=True)
     return target
 
 

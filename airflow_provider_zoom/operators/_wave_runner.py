@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -120,23 +119,12 @@ def daily_limit_resume_at(
     return now + wait, False
 
 
-def describe_error(exc: BaseException) -> str:
-    """A one-line reason for a report: Zoom's own message, or the network failure's type."""
-    if isinstance(exc, ZoomError | ValueError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}".split(" (Caused by", 1)[0]
-
-
 def write_report(directory: str | os.PathLike, name: str, payload: dict[str, Any]) -> str:
     """Atomically write a JSON report (0600) and return its path."""
-    folder = Path(directory)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / name
-    fd, temp = tempfile.mkstemp(dir=folder, prefix=".zoom-report-")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle, ensure_ascii=False, indent=1)
-    os.replace(temp, target)
-    return str(target)
+    from airflow_provider_zoom._files import write_atomically
+
+    return write_atomically(Path(directory) / name,
+                            lambda handle: json.dump(payload, handle, ensure_ascii=False, indent=1))
 
 
 def load_report(result: dict[str, Any]) -> dict[str, Any]:

@@ -1,17 +1,10 @@
-"""Deprecated: the wave operators moved to ``airflow_provider_zoom.operators.waves`` under new names."""
+"""Retired in 0.2: the wave operators live in ``airflow_provider_zoom.operators.waves`` under new names."""
 
 from __future__ import annotations
 
-import warnings
+from airflow_provider_zoom._deprecation import retired_names
 
-from airflow_provider_zoom.operators.waves import WaveAddMembersOperator, WaveCreateGroupsOperator
-
-warnings.warn(
-    "airflow_provider_zoom.operators.im_group_waves is deprecated: import WaveCreateGroupsOperator and "
-    "WaveAddMembersOperator from airflow_provider_zoom.operators.waves",
-    DeprecationWarning,
-    stacklevel=2,
-)
-
-CreateIMGroupsOperator = WaveCreateGroupsOperator
-AddIMGroupsMembersOperator = WaveAddMembersOperator
+__getattr__ = retired_names(__name__, {
+    "CreateIMGroupsOperator": "airflow_provider_zoom.operators.waves:WaveCreateGroupsOperator",
+    "AddIMGroupsMembersOperator": "airflow_provider_zoom.operators.waves:WaveAddMembersOperator",
+})

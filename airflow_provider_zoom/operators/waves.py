@@ -1,8 +1,9 @@
-"""Wave operators: thousands of IM groups (and their members) in one task, at Zoom's rate limit.
+"""Wave operators: thousands of groups (and their members) in one task, at Zoom's rate limit.
 
-They apply the single-group rules through the same code (``validate_group_spec``,
-``ZoomHook.create_im_group``, ``ZoomHook.add_members_by_email``) over one hook shared by a thread
-pool, paced by the hook's client-side limiter.
+They apply the single-group rules through the same code (``validate_group_spec``, ``hook.groups``'s
+``create_group`` / ``add_members``, ``groups.membership`` for exact membership) over one hook shared by a
+thread pool, paced by the hook's client-side limiter, on whichever group API the connection selects.
+Only ``airflow.sdk`` is imported when a DAG file is parsed; everything else is imported by ``execute``.
 """
 
 from __future__ import annotations
@@ -16,29 +17,21 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_zoom._compat import AirflowException, AirflowFailException
 from airflow_provider_zoom._defaults import (
     DEFAULT_CONN_ID,
     DEFAULT_MAX_REMOVAL_SHARE,
     MEMBERSHIP_CHOICES,
     ON_CONFLICT_CHOICES,
 )
-from airflow_provider_zoom.assets import zoom_target
-from airflow_provider_zoom.exceptions import ZoomRateLimitError, ZoomRemovalLimitError, fail_fast_on_permanent_errors
-from airflow_provider_zoom.group_spec import GroupSpec, InvalidGroupSpec, group_key, validate_group_spec
-from airflow_provider_zoom.hooks._members import email_list, union_emails
-from airflow_provider_zoom.operators._wave_runner import (
-    daily_limit_resume_at,
-    describe_error,
-    load_report,
-    run_wave,
-    write_report,
-)
-from airflow_provider_zoom.operators.im_groups import _flag, default_description
+from airflow_provider_zoom._deprecation import retired_names
+from airflow_provider_zoom.operators.groups import _flag, default_description
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_zoom.exceptions import ZoomRateLimitError
+    from airflow_provider_zoom.group_spec import GroupSpec
+    from airflow_provider_zoom.groups.base import GroupOutcome, MembersAdded
     from airflow_provider_zoom.hooks.zoom import ZoomHook
 
 DEFAULT_MAX_WORKERS = 8
@@ -104,7 +97,8 @@ class _WaveOperator(BaseOperator):
         self.zoom_conn_id = zoom_conn_id
 
     def _hook(self) -> ZoomHook:
-        from airflow_provider_zoom.hooks.zoom import ZoomHook  # not at parse time: DAG files stay light
+        from airflow_provider_zoom.exceptions import fail_fast_on_permanent_errors
+        from airflow_provider_zoom.hooks.zoom import ZoomHook
 
         hook = ZoomHook(
             zoom_conn_id=self.zoom_conn_id,
@@ -131,6 +125,8 @@ class _WaveOperator(BaseOperator):
         raise NotImplementedError
 
     def _defers(self) -> bool:
+        from airflow_provider_zoom._compat import AirflowFailException
+
         if self.on_daily_limit not in ON_DAILY_LIMIT_CHOICES:  # a template rendered to something else
             raise AirflowFailException(
                 f"on_daily_limit must be one of {ON_DAILY_LIMIT_CHOICES}, not {self.on_daily_limit!r}"
@@ -154,6 +150,9 @@ class _WaveOperator(BaseOperator):
         ``{"reason", "permanent"}``. Both are kept in the ``wave_progress`` XCom across deferrals, so a
         resumed task sends each item at most once more than an uninterrupted run would: never.
         """
+        from airflow_provider_zoom.exceptions import ZoomRateLimitError, describe_error
+        from airflow_provider_zoom.operators._wave_runner import run_wave
+
         progress = (context["ti"].xcom_pull(task_ids=self.task_id, key=PROGRESS_XCOM_KEY) if resumed else None) or {}
         done: dict[str, dict[str, Any]] = dict(progress.get("done", {}))
         failed: dict[str, dict[str, Any]] = dict(progress.get("failed", {}))
@@ -184,13 +183,17 @@ class _WaveOperator(BaseOperator):
     def _defer_until_reset(
         self, context: Context, exc: ZoomRateLimitError, done: dict, failed: dict, idle: int, waiting: int
     ) -> None:
+        from airflow.providers.standard.triggers.temporal import DateTimeTrigger
+
+        from airflow_provider_zoom._compat import AirflowException
+        from airflow_provider_zoom.exceptions import describe_error
+        from airflow_provider_zoom.operators._wave_runner import daily_limit_resume_at
+
         if idle > MAX_IDLE_DEFERRALS:
             raise AirflowException(
                 f"Zoom's daily limit still refused every call after {MAX_IDLE_DEFERRALS} waits for its reset; "
                 f"{len(done)} done, {waiting} not sent. Last: {describe_error(exc)}"
             )
-        from airflow.providers.standard.triggers.temporal import DateTimeTrigger  # not at DAG parse time
-
         moment, capped = daily_limit_resume_at(exc, now=datetime.now(timezone.utc), max_wait=self.daily_limit_max_wait)
         context["ti"].xcom_push(
             key=PROGRESS_XCOM_KEY, value={"done": done, "failed": failed, "idle_deferrals": idle}
@@ -208,6 +211,10 @@ class _WaveOperator(BaseOperator):
         failures: Sequence[dict[str, Any] | BaseException],
     ) -> dict:
         """Keep the XCom small: past ``xcom_detail_limit`` entries the per-group lists go to a report file."""
+        from airflow_provider_zoom._compat import AirflowException, AirflowFailException
+        from airflow_provider_zoom.exceptions import describe_error
+        from airflow_provider_zoom.operators._wave_runner import write_report
+
         errors = [
             e if isinstance(e, dict) else {"reason": describe_error(e), "permanent": bool(getattr(e, "permanent", 0))}
             for e in failures
@@ -298,6 +305,8 @@ class WaveCreateGroupsOperator(_WaveOperator):
 
     def _specs(self) -> tuple[list[GroupSpec], list[dict[str, str]]]:
         """Validate every entry; duplicates (same ``group_key``: case, spacing, invisibles) are sent once."""
+        from airflow_provider_zoom.group_spec import InvalidGroupSpec, group_key, validate_group_spec
+
         specs: dict[str, GroupSpec] = {}
         invalid: list[dict[str, str]] = []
         for position, entry in enumerate(self.groups or []):
@@ -317,6 +326,10 @@ class WaveCreateGroupsOperator(_WaveOperator):
         return list(specs.values()), invalid
 
     def _wave(self, context: Context, *, resumed: bool) -> dict[str, Any]:
+        from airflow_provider_zoom.assets import zoom_target
+        from airflow_provider_zoom.exceptions import fail_fast_on_permanent_errors
+        from airflow_provider_zoom.group_spec import group_key
+
         specs, invalid = self._specs()
         if not resumed:
             for entry in invalid:
@@ -330,7 +343,7 @@ class WaveCreateGroupsOperator(_WaveOperator):
             context,
             specs,
             key=lambda spec: group_key(spec.name),
-            call=lambda spec: hook.create_group(
+            call=lambda spec: hook.groups.create_group(
                 spec, on_conflict=self.on_conflict, description=default_description(spec.name),
                 members=members.get(group_key(spec.name), ()),
             ),
@@ -374,15 +387,16 @@ class WaveCreateGroupsOperator(_WaveOperator):
 
     def _dry_run(self, context: Context, specs: list[GroupSpec], invalid: list[dict[str, str]]) -> dict[str, Any]:
         """Which groups a real run would create and which exist: one listing of the account, nothing written."""
+        from airflow_provider_zoom.exceptions import fail_fast_on_permanent_errors
+        from airflow_provider_zoom.group_spec import group_key
+
         hook = self._hook()
         with fail_fast_on_permanent_errors():
-            listed = hook.list_groups()
+            listed = hook.groups.group_refs()
         found: dict[str, str] = {}
-        for group in listed:  # IM groups: name / id; contact groups: group_name / group_id (lowest id wins a name)
-            name, group_id = group.get("name") or group.get("group_name"), group.get("id") or group.get("group_id")
-            if isinstance(name, str) and group_id:
-                key = group_key(name)
-                found[key] = min(found.get(key, str(group_id)), str(group_id))
+        for group in listed:  # the lowest id wins a name (several contact groups may share one)
+            key = group_key(group["name"])
+            found[key] = min(found.get(key, group["group_id"]), group["group_id"])
         created: list[dict[str, Any]] = [{"name": s.name, "group_id": None} for s in specs
                                          if group_key(s.name) not in found]
         exists: list[dict[str, Any]] = [{"name": s.name, "group_id": found[group_key(s.name)]} for s in specs
@@ -464,6 +478,11 @@ class WaveAddMembersOperator(_WaveOperator):
         self.zoom_dry_run = dry_run  # not ``self.dry_run``: BaseOperator.dry_run() is a method
 
     def _assignments(self) -> list[dict[str, Any]]:
+        from airflow_provider_zoom._compat import AirflowFailException
+        from airflow_provider_zoom.emails import email_list
+        from airflow_provider_zoom.group_spec import group_key
+        from airflow_provider_zoom.operators._wave_runner import load_report
+
         if isinstance(self.groups, dict):  # a WaveCreateGroupsOperator result
             wave = load_report(self.groups)
             members = members_by_key(self.members_by_name)
@@ -483,7 +502,9 @@ class WaveAddMembersOperator(_WaveOperator):
         return assignments
 
     def _wave(self, context: Context, *, resumed: bool) -> dict[str, Any]:
-        from airflow_provider_zoom.onboarding.membership import check_membership, check_removal_share
+        from airflow_provider_zoom.assets import zoom_target
+        from airflow_provider_zoom.exceptions import fail_fast_on_permanent_errors
+        from airflow_provider_zoom.groups.membership import check_membership, check_removal_share
 
         dry_run = _flag(self.task_id, "dry_run", self.zoom_dry_run)
         with fail_fast_on_permanent_errors():  # unreadable emails or settings: the same input fails again
@@ -499,7 +520,7 @@ class WaveAddMembersOperator(_WaveOperator):
             context,
             numbered,
             key=lambda numbered: str(numbered[0]),  # the same inputs give the same order when the task resumes
-            call=lambda numbered: hook.add_members(
+            call=lambda numbered: hook.groups.add_members(
                 numbered[1]["group_id"], numbered[1]["emails"], only_missing=self.only_missing,
                 name=numbered[1].get("name"),
             ),
@@ -534,74 +555,49 @@ class WaveAddMembersOperator(_WaveOperator):
     def _planned(
         self, context: Context, assignments: list[dict[str, Any]], *, exact: bool, share: float, dry_run: bool
     ) -> dict[str, Any]:
-        """Exact membership or a dry run: plan every group (reads only), check the removals, then apply them all.
-
-        No write happens before every group is planned and checked, so a truncated extract stops the task
-        with nothing removed (and nothing added: fix the extract or the Param, then re-run).
+        """Exact membership or a dry run: ``groups.membership.plan_wave`` plans every group (reads only), the
+        removals are checked, then ``apply_wave`` applies them all. A truncated extract stops the task with
+        nothing removed (and nothing added: fix the extract or the Param, then re-run).
         """
-        from airflow_provider_zoom.onboarding.membership import (
-            apply_plan,
-            check_removals,
-            dry_run_row,
+        from airflow_provider_zoom._compat import AirflowFailException
+        from airflow_provider_zoom.assets import zoom_target
+        from airflow_provider_zoom.groups.membership import (
+            apply_wave,
+            blocked_removals,
+            dry_run_rows,
             format_dry_run,
-            plan_group,
+            plan_wave,
         )
+        from airflow_provider_zoom.operators._wave_runner import run_wave
 
         hook = self._hook()
-        membership = "exact" if exact else "add_only"
-        planned = run_wave(
-            assignments,
-            lambda a: plan_group(hook, a["group_id"], a["emails"], keep=a.get("keep"),
-                                 only_missing=self.only_missing, membership=membership),
-            max_workers=self.max_workers, label="group plans", log=self.log,
-        )
-        by_name = lambda r: str(r[0].get("name", r[0]["group_id"]))  # noqa: E731
-        failed: list[dict[str, str]] = []
-        errors: list[BaseException] = []
-        plans: list[tuple[dict[str, Any], dict[str, Any]]] = []
-        for assignment, plan, error in sorted(planned, key=by_name):
-            if error is not None or plan is None:
-                errors.append(error or RuntimeError("no plan"))
-                failed.append({"name": assignment.get("name", assignment["group_id"]),
-                               "reason": describe_error(errors[-1])})
-            else:
-                plans.append((assignment, plan))
-        action = "create" if self.source == "created" and isinstance(self.groups, dict) else "exists"
+
+        def run(items: list[Any], call: Callable[[Any], Any], label: str) -> list[tuple[Any, Any, Any]]:
+            return run_wave(items, call, max_workers=self.max_workers, label=label, log=self.log)
+
+        wave = plan_wave(hook.groups, assignments, only_missing=self.only_missing,
+                         membership="exact" if exact else "add_only", run=run)
         if dry_run:
-            rows = [dry_run_row(a.get("name", a["group_id"] or ""), "create" if not a["group_id"] else action,
-                                plan, share) for a, plan in plans]
+            action = "create" if self.source == "created" and isinstance(self.groups, dict) else "exists"
+            rows = dry_run_rows(wave, share, action=action)
             self.log.info("Dry run, nothing written; a real run would do:\n%s", format_dry_run(rows))
-            result = self._member_result(assignments, rows, failed, exact=exact)
+            result = self._member_result(assignments, rows, wave.failed, exact=exact)
             result["dry_run"] = True
-            return self._finish(context, result, ("groups",), errors)
-        blocked: list[ZoomRemovalLimitError] = []
-        for assignment, plan in plans:
-            try:
-                check_removals(assignment.get("name", assignment["group_id"]), plan, share)
-            except ZoomRemovalLimitError as exc:
-                blocked.append(exc)
+            return self._finish(context, result, ("groups",), wave.errors)
+        blocked = blocked_removals(wave, share)
         if blocked:
             for limit in blocked:
                 self.log.error("%s", limit)
             context["ti"].xcom_push(key="removal_limit", value=[str(limit) for limit in blocked])
             more = f" (and {len(blocked) - 1} more groups, see the log)" if len(blocked) > 1 else ""
             raise AirflowFailException(f"{blocked[0]}{more}")
-        applied = run_wave(plans, lambda p: apply_plan(hook, p[1], name=p[0].get("name")),
-                           max_workers=self.max_workers, label="group members", log=self.log)
-        groups: list[dict[str, Any]] = []
-        for (assignment, _), outcome, error in sorted(applied, key=lambda r: by_name((r[0][0],))):
-            name = assignment.get("name", assignment["group_id"])
-            if error is not None or outcome is None:
-                errors.append(error or RuntimeError("no outcome"))
-                failed.append({"name": name, "reason": describe_error(errors[-1])})
-            else:
-                groups.append({"name": name, **outcome})
-        result = self._member_result(assignments, groups, failed, exact=exact)
+        groups = apply_wave(hook.groups, wave, run=run)
+        result = self._member_result(assignments, groups, wave.failed, exact=exact)
         result.update(zoom_target(hook))
         self.log.info("Members: %d added, %d removed across %d groups, %d refused by Zoom, %d groups failed",
                       result["members_added"], result["members_removed"], len(groups), result["members_rejected"],
-                      len(failed))
-        return self._finish(context, result, ("groups",), errors)
+                      len(wave.failed))
+        return self._finish(context, result, ("groups",), wave.errors)
 
     @staticmethod
     def _member_result(
@@ -623,29 +619,30 @@ class WaveAddMembersOperator(_WaveOperator):
 
 __all__ = ["WaveAddMembersOperator", "WaveCreateGroupsOperator", "load_report"]
 
-def _group_row(spec: GroupSpec, outcome: Any) -> dict[str, Any]:
+def _group_row(spec: GroupSpec, outcome: GroupOutcome) -> dict[str, Any]:
     """A created or found group as the XCom lists it, plus its ``outcome`` (a JSON row: it may wait in an XCom)."""
     group: dict[str, Any] = {"name": outcome.name, "group_id": outcome.group_id}
-    added = getattr(outcome, "members_added", ())  # members sent with the create (either API)
-    if added:
-        group["members_added"] = list(added)
-    refused = getattr(outcome, "members_rejected", ())  # refused then: not sent again
-    if refused:
-        group["members_rejected"] = [dict(r) for r in refused]
+    if outcome.members_added:  # members sent with the create (either API)
+        group["members_added"] = list(outcome.members_added)
+    if outcome.members_rejected:  # refused then: not sent again
+        group["members_rejected"] = [dict(r) for r in outcome.members_rejected]
     group["outcome"] = outcome.outcome
     return group
 
 
-def _members_row(numbered: tuple[int, dict[str, Any]], outcome: dict[str, Any]) -> dict[str, Any]:
+def _members_row(numbered: tuple[int, dict[str, Any]], outcome: MembersAdded) -> dict[str, Any]:
     assignment = numbered[1]
     # A racing task may have merged the contact group into a same-named one: Zoom's answer says where.
     return {"name": assignment.get("name", assignment["group_id"]),
-            "group_id": outcome.get("group_id") or assignment["group_id"], "added": outcome["added"],
-            "rejected": outcome.get("rejected", []), "pending": outcome.get("pending", [])}
+            "group_id": outcome["group_id"] or assignment["group_id"], "added": outcome["added"],
+            "rejected": outcome["rejected"], "pending": outcome["pending"]}
 
 
 def members_by_key(members_by_name: dict[str, Any] | None) -> dict[str, list[str]]:
     """``{group name: emails}`` keyed by ``group_key``: two spellings of one group get both lists, never one."""
+    from airflow_provider_zoom.emails import email_list, union_emails
+    from airflow_provider_zoom.group_spec import group_key
+
     members: dict[str, list[str]] = {}
     for name, emails in (members_by_name or {}).items():
         key = group_key(name)
@@ -655,20 +652,22 @@ def members_by_key(members_by_name: dict[str, Any] | None) -> dict[str, list[str
 
 def members_owed(group: dict[str, Any], members: dict[str, list[str]]) -> list[str]:
     """The group's people not yet added or refused by the create wave (a ``created`` entry of its result)."""
+    from airflow_provider_zoom.group_spec import group_key
+
     done = {e.lower() for e in group.get("members_added", ())}
     done |= {str(r.get("email", "")).lower() for r in group.get("members_rejected", ())}
     return [e for e in members.get(group_key(group["name"]), []) if e.lower() not in done]
 
 
-_RENAMED = {"CreateIMGroupsOperator": WaveCreateGroupsOperator, "AddIMGroupsMembersOperator": WaveAddMembersOperator}
+def load_report(result: dict[str, Any]) -> dict[str, Any]:
+    """The full result of a wave task: its XCom, completed from the report file when it was too large."""
+    from airflow_provider_zoom.operators._wave_runner import load_report as load
+
+    return load(result)
 
 
-def __getattr__(name: str) -> Any:
-    """The names of 0.1.0, one letter away from the single-group operators': deprecated, still importable."""
-    if name in _RENAMED:
-        import warnings
-
-        new = _RENAMED[name]
-        warnings.warn(f"{name} is deprecated: use {new.__name__}", DeprecationWarning, stacklevel=2)
-        return new
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+#: the names of 0.1.0, one letter away from the single-group operators'
+__getattr__ = retired_names(__name__, {
+    "CreateIMGroupsOperator": "airflow_provider_zoom.operators.waves:WaveCreateGroupsOperator",
+    "AddIMGroupsMembersOperator": "airflow_provider_zoom.operators.waves:WaveAddMembersOperator",
+})

@@ -5,6 +5,7 @@ import pytest
 from airflow_provider_zoom._transport.retries import RetryPolicy
 from airflow_provider_zoom.exceptions import ZoomAPIError, ZoomAuthError, ZoomConnectionError
 from airflow_provider_zoom.group_spec import validate_group_spec
+from airflow_provider_zoom.groups.im import im_form_fields
 from airflow_provider_zoom.hooks.zoom import ZoomHook
 
 FAST_RETRIES = RetryPolicy(max_attempts=3, max_retry_seconds=5, backoff_base_s=0.01, backoff_max_s=0.05)
@@ -20,13 +21,13 @@ def _set_connection(monkeypatch, zoom, **changes):
 def test_create_sends_multipart_form_with_the_seed_fields(zoom):
     hook = ZoomHook()
     spec = validate_group_spec("Onboarding 2026-W48 Sales", "shared", False, True, False)
-    files = {k: (None, v) for k, v in spec.form_fields().items()}
+    files = {k: (None, v) for k, v in im_form_fields(spec).items()}
     response = hook.request("POST", "im/groups", files=files)
 
     assert response.status_code == 201
     assert response.request.headers["Content-Type"].startswith("multipart/form-data; boundary=")
     body = response.request.body.decode()
-    for field, value in spec.form_fields().items():
+    for field, value in im_form_fields(spec).items():
         assert f'name="{field}"\r\n\r\n{value}\r\n' in body
     assert response.headers["Content-Location"].endswith(f"/v2/im/groups/{response.json()['id']}")
     (group,) = zoom.state()["groups"]
@@ -78,7 +79,7 @@ def test_members_are_added_ten_per_call_and_listed_across_pages(zoom, monkeypatc
 
     assert result["added"] == emails
     assert zoom.count("POST /v2/im/groups/{groupId}/members", 201) == 3
-    monkeypatch.setattr("airflow_provider_zoom.hooks.zoom.MEMBERS_PAGE_SIZE", 10)
+    monkeypatch.setattr("airflow_provider_zoom.groups.im.MEMBERS_PAGE_SIZE", 10)
     listed = hook.list_im_group_members(group.group_id)
     assert sorted(m["email"] for m in listed) == emails
     assert zoom.count("GET /v2/im/groups/{groupId}/members", 200) == 3

@@ -6,7 +6,8 @@ import pytest
 
 from airflow_provider_zoom._compat import AirflowFailException
 from airflow_provider_zoom._transport.rate_limit import category_of
-from airflow_provider_zoom.operators.im_groups import AddIMGroupMembersOperator, CreateIMGroupOperator
+from airflow_provider_zoom.operators.groups import AddGroupMembersOperator
+from airflow_provider_zoom.operators.im_groups import CreateIMGroupOperator
 from airflow_provider_zoom.operators.waves import WaveAddMembersOperator
 from tests.operators.task_context import task_context
 
@@ -16,7 +17,7 @@ PEOPLE = [f"p{n}@example.com" for n in range(1, 5)]
 
 def _group(emails: list[str], name: str = "Cohort X") -> str:
     group_id = CreateIMGroupOperator(task_id="create", name=name).execute({})["group_id"]
-    AddIMGroupMembersOperator(task_id="add", group_id=group_id, emails=emails).execute({})
+    AddGroupMembersOperator(task_id="add", group_id=group_id, emails=emails).execute({})
     return group_id
 
 
@@ -29,7 +30,7 @@ def _writes(zoom) -> int:
 def test_exact_removes_who_is_not_in_the_list_and_names_them(zoom):
     group_id = _group(PEOPLE)
 
-    result = AddIMGroupMembersOperator(task_id="sync", group_id=group_id, emails=PEOPLE[1:] + ["new@example.com"],
+    result = AddGroupMembersOperator(task_id="sync", group_id=group_id, emails=PEOPLE[1:] + ["new@example.com"],
                                        membership="exact").execute({})
 
     assert result["removed"] == ["p1@example.com"] and result["added"] == ["new@example.com"]
@@ -43,7 +44,7 @@ def test_exact_over_the_share_fails_before_any_change_naming_group_count_and_sha
 
     with pytest.raises(AirflowFailException, match=rf"'{group_id}': exact membership would remove 3 of its 4 members "
                                                    r"\(75%\), more than the Param max_removal_share=0.5"):
-        AddIMGroupMembersOperator(task_id="sync", group_id=group_id, emails=PEOPLE[:1] + ["new@example.com"],
+        AddGroupMembersOperator(task_id="sync", group_id=group_id, emails=PEOPLE[:1] + ["new@example.com"],
                                   membership="exact").execute({})
 
     assert _writes(zoom) == writes  # not even the add
@@ -54,7 +55,7 @@ def test_exact_never_empties_a_group_whatever_the_share(zoom):
     group_id = _group(PEOPLE[:2])
     for emails in ([], ["not an address"]):  # nobody, or only people Zoom refuses, to stay
         with pytest.raises(AirflowFailException, match="would leave it empty"):
-            AddIMGroupMembersOperator(task_id="sync", group_id=group_id, emails=emails, membership="exact",
+            AddGroupMembersOperator(task_id="sync", group_id=group_id, emails=emails, membership="exact",
                                       max_removal_share=1).execute({})
     assert zoom.groups() == {"Cohort X": PEOPLE[:2]}
     assert zoom.count(IM_REMOVE) == 0
@@ -64,7 +65,7 @@ def test_dry_run_reports_the_plan_and_writes_nothing(zoom):
     group_id = _group(PEOPLE)
     writes = _writes(zoom)
 
-    result = AddIMGroupMembersOperator(task_id="sync", group_id=group_id, emails=PEOPLE[:1] + ["new@example.com"],
+    result = AddGroupMembersOperator(task_id="sync", group_id=group_id, emails=PEOPLE[:1] + ["new@example.com"],
                                        membership="exact", dry_run="True").execute({})  # as a template renders
 
     assert _writes(zoom) == writes

@@ -4,7 +4,8 @@ import pytest
 
 from airflow_provider_zoom._compat import AirflowFailException
 from airflow_provider_zoom.exceptions import ZoomTransientError
-from airflow_provider_zoom.operators.im_groups import AddIMGroupMembersOperator, CreateIMGroupOperator
+from airflow_provider_zoom.operators.groups import AddGroupMembersOperator
+from airflow_provider_zoom.operators.im_groups import CreateIMGroupOperator
 
 CREATE_ROUTE = "POST /v2/im/groups"
 
@@ -88,8 +89,8 @@ def test_other_zoom_errors_fail_with_code_and_message(zoom, monkeypatch):
 
 def test_add_members_operator_reconciles(zoom):
     group = _create(name="Cohort M").execute({})
-    AddIMGroupMembersOperator(task_id="add", group_id=group["group_id"], emails=["a@example.com"]).execute({})
-    result = AddIMGroupMembersOperator(
+    AddGroupMembersOperator(task_id="add", group_id=group["group_id"], emails=["a@example.com"]).execute({})
+    result = AddGroupMembersOperator(
         task_id="reconcile", group_id=group["group_id"], emails=["a@example.com", "b@example.com"], only_missing=True
     ).execute({})
     assert result["added"] == ["b@example.com"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_zoom._compat import AirflowFailException
-from airflow_provider_zoom.operators.im_groups import AddIMGroupMembersOperator, CreateIMGroupOperator
+from airflow_provider_zoom.operators.groups import AddGroupMembersOperator
+from airflow_provider_zoom.operators.im_groups import CreateIMGroupOperator
 from airflow_provider_zoom.operators.waves import WaveAddMembersOperator, WaveCreateGroupsOperator
 from tests.operators.task_context import task_context
 
@@ -22,7 +23,7 @@ def _group_id(name="Cohort O") -> str:
 
 def test_emails_rendered_as_one_string_add_those_people(zoom):
     group_id = _group_id()
-    result = AddIMGroupMembersOperator(
+    result = AddGroupMembersOperator(
         task_id="add", group_id=group_id, emails="a@example.com, b@example.com"
     ).execute({})
     assert result["added"] == ["a@example.com", "b@example.com"] and result["rejected"] == []
@@ -31,7 +32,7 @@ def test_emails_rendered_as_one_string_add_those_people(zoom):
 
 def test_a_refused_member_is_in_the_xcom_and_the_others_are_added(zoom):
     group_id = _group_id()
-    result = AddIMGroupMembersOperator(
+    result = AddGroupMembersOperator(
         task_id="add", group_id=group_id, emails=["a@example.com", "not an address", "b@example.com"]
     ).execute({})
     assert zoom.groups() == {"Cohort O": ["a@example.com", "b@example.com"]}
@@ -41,7 +42,7 @@ def test_a_refused_member_is_in_the_xcom_and_the_others_are_added(zoom):
 def test_emails_that_cannot_be_read_fail_the_task_naming_the_field(zoom):
     group_id = _group_id()
     with pytest.raises(AirflowFailException, match="emails must be emails, not a mapping"):
-        AddIMGroupMembersOperator(task_id="add", group_id=group_id, emails='{"a": "a@example.com"}').execute({})
+        AddGroupMembersOperator(task_id="add", group_id=group_id, emails='{"a": "a@example.com"}').execute({})
     assert zoom.count(MEMBERS) == 0
 
 

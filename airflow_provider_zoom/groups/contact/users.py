@@ -1,7 +1,7 @@
 """Turning HR's email addresses into Zoom user IDs (``GET /v2/users/{email}``), cached for one task.
 
 Contact-group members are user IDs, HR gives emails. Each address is looked up once per ``UserDirectory``
-(one per task, through the hook's request path: pacing, token renewal, retries and redaction stay the
+(one per task, through the hook's request path (a ``Requester``): pacing, token renewal, retries and redaction stay the
 hook's). What a lookup can end in:
 
 - ``active``: the user exists and can join a group; ``id`` is set.
@@ -14,35 +14,27 @@ hook's). What a lookup can end in:
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import requests
 
 from airflow_provider_zoom._transport.retries import json_object
+from airflow_provider_zoom._values import as_int
+from airflow_provider_zoom.emails import is_email
 from airflow_provider_zoom.exceptions import ZoomAPIError, ZoomReplyError
 
-__all__ = ["USER_DOES_NOT_EXIST", "UserDirectory", "ZoomUser", "looks_like_email"]
+if TYPE_CHECKING:
+    from airflow_provider_zoom._transport.requester import Requester
+
+__all__ = ["USER_DOES_NOT_EXIST", "UserDirectory", "ZoomUser"]
 
 USER_DOES_NOT_EXIST = 1001  # 404 "User does not exist: {userId}."
 INVITATION_EXPIRED = 1120  # 400 "A valid invitation to join the Zoom account was not found for this user"
 
 ACTIVE, PENDING, REJECTED = "active", "pending", "rejected"
-
-# One address, nothing a URL path or a list could hide in it (a slash, whitespace, a second @).
-_EMAIL = re.compile(r"^[^@\s/\\?#%]+@[^@\s/\\?#%]+\.[^@\s/\\?#%.]+$")
-
-
-class _Requester(Protocol):
-    """What the directory needs of the hook: its request path and its logger."""
-
-    log: Any
-
-    def request(self, method: str, path: str, **kwargs: Any) -> Any: ...
-
 
 @dataclass(frozen=True)
 class ZoomUser:
@@ -52,15 +44,11 @@ class ZoomUser:
     reason: str | None = None
 
 
-def looks_like_email(text: str) -> bool:
-    return bool(_EMAIL.match(text))
-
-
 class UserDirectory:
     """``resolve(email)`` with a per-object cache; safe to share between the threads of one task."""
 
-    def __init__(self, hook: _Requester):
-        self.hook = hook
+    def __init__(self, requester: Requester):
+        self.requester = requester
         self._cache: dict[str, ZoomUser] = {}
         self._lock = threading.Lock()
 
@@ -78,18 +66,18 @@ class UserDirectory:
         return {email.strip().lower(): self.resolve(email) for email in emails}
 
     def _look_up(self, email: str) -> ZoomUser:
-        if not looks_like_email(email):
+        if not is_email(email):  # the rule the HR extract applies too
             return ZoomUser(email, REJECTED, reason="not a valid email address")
         try:
-            body = self.hook.request("GET", f"users/{quote(email, safe='@')}", parse=_user_reply)
+            body = self.requester.request("GET", f"users/{quote(email, safe='@')}", parse=_user_reply)
         except ZoomAPIError as exc:
             if isinstance(exc, ZoomReplyError):
                 raise
-            code = _int(exc.code)
+            code = as_int(exc.code)
             if exc.status_code == 404 and code in (USER_DOES_NOT_EXIST, None):
                 return ZoomUser(email, PENDING, reason="not a Zoom user of the account yet")
             if exc.status_code == 400 and code == INVITATION_EXPIRED:
-                self.hook.log.warning(
+                self.requester.log.warning(
                     "Zoom user %s: the invitation to the account expired (Zoom code 1120); counted as pending "
                     "until an admin invites them again", email,
                 )
@@ -117,9 +105,3 @@ def _user_reply(method: str, path: str, response: requests.Response) -> dict[str
 def _str(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

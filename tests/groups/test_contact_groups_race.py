@@ -1,5 +1,5 @@
 """Tasks racing to create the same cohorts on an account that allows duplicate names end with exactly one group
-per name holding every member (ContactGroupsAPI's convergent rule: lowest group_id wins, the others merge)."""
+per name holding every member (``groups.contact.one_per_name``'s convergent rule: lowest group_id wins, the others merge)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 
 from airflow_provider_zoom._transport.retries import RetryPolicy
 from airflow_provider_zoom.group_spec import validate_group_spec
-from airflow_provider_zoom.hooks._contact_groups import ContactGroupsAPI
+from airflow_provider_zoom.groups.contact.backend import ContactGroups
 from airflow_provider_zoom.hooks.zoom import ZoomHook
 
 QUICK = RetryPolicy(max_attempts=12, max_retry_seconds=60, backoff_base_s=0.01, backoff_max_s=0.1)
@@ -56,16 +56,16 @@ def run_threads(zoom, workers: int, *, shuffle: bool) -> list[list]:
     errors: list[BaseException] = []
 
     def work(worker: int) -> None:
-        client = ContactGroupsAPI(ZoomHook(retry_policy=QUICK))  # its own index and cache: another machine
+        client = ContactGroups(ZoomHook(retry_policy=QUICK))  # its own index and cache: another machine
         order = list(enumerate(COHORTS))
         if shuffle and worker % 2:
             order.reverse()
         barrier.wait()
         try:
             for index, name in order:
-                outcome = client.create_group_from_spec(validate_group_spec(name), members=members_of(index, worker))
+                outcome = client.create_group(validate_group_spec(name), members=members_of(index, worker))
                 if outcome.outcome == "exists":  # the DAG's branch: add the run's people to the existing group
-                    client.add_members_by_email(outcome.group_id, members_of(index, worker), only_missing=True,
+                    client.add_members(outcome.group_id, members_of(index, worker), only_missing=True,
                                                 name=name)
                 results[worker].append(outcome)
         except BaseException as exc:  # noqa: BLE001 - reported by the test below
@@ -109,10 +109,10 @@ def test_racing_threads_leave_one_group_per_name_with_the_union_of_members(zoom,
     assert found["creates"] >= len(COHORTS)
     assert found["creates"] - found["deletes"] == len(COHORTS)  # every extra group was merged away
     # A later lookup picks the winner for every name.
-    client = ContactGroupsAPI(ZoomHook(retry_policy=QUICK))
+    client = ContactGroups(ZoomHook(retry_policy=QUICK))
     state = {g["group_name"]: g["group_id"] for g in zoom.state()["contact_groups"]}
     for name in COHORTS:
-        assert client.create_group_from_spec(validate_group_spec(name.upper())).group_id == state[name]
+        assert client.create_group(validate_group_spec(name.upper())).group_id == state[name]
 
 
 def test_racing_processes_with_lost_replies_converge(zoom, tmp_path):
@@ -122,18 +122,18 @@ def test_racing_processes_with_lost_replies_converge(zoom, tmp_path):
     script = textwrap.dedent(f"""
         import json, sys, time
         sys.path.insert(0, {str(os.getcwd())!r})
-        from tests.hooks.test_contact_groups_race import COHORTS, QUICK, members_of
+        from tests.groups.test_contact_groups_race import COHORTS, QUICK, members_of
         from airflow_provider_zoom.group_spec import validate_group_spec
-        from airflow_provider_zoom.hooks._contact_groups import ContactGroupsAPI
+        from airflow_provider_zoom.groups.contact.backend import ContactGroups
         from airflow_provider_zoom.hooks.zoom import ZoomHook
         worker = int(sys.argv[1])
-        client = ContactGroupsAPI(ZoomHook(retry_policy=QUICK))
+        client = ContactGroups(ZoomHook(retry_policy=QUICK))
         time.sleep(max(0.0, {start_at} - time.time()))
         out = []
         for index, name in enumerate(COHORTS):
-            o = client.create_group_from_spec(validate_group_spec(name), members=members_of(index, worker))
+            o = client.create_group(validate_group_spec(name), members=members_of(index, worker))
             if o.outcome == "exists":
-                client.add_members_by_email(o.group_id, members_of(index, worker), only_missing=True, name=name)
+                client.add_members(o.group_id, members_of(index, worker), only_missing=True, name=name)
             out.append(o.outcome)
         print(json.dumps(out))
     """)

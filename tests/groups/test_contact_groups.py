@@ -1,4 +1,4 @@
-"""ContactGroupsAPI against the emulator's Contact Groups: create/exists, members (pending, missing), reconcile,
+"""The Contact Groups backend (``groups.contact``) against the emulator's Contact Groups: create/exists, members (pending, missing), reconcile,
 paging, removal limits, a lost reply, the IM-gone signal."""
 
 from __future__ import annotations
@@ -11,12 +11,10 @@ import requests
 from airflow_provider_zoom._transport.retries import RetryPolicy
 from airflow_provider_zoom.exceptions import ZoomAPIError, ZoomGroupExistsError, ZoomInvalidInput
 from airflow_provider_zoom.group_spec import validate_group_spec
-from airflow_provider_zoom.hooks._contact_groups import (
-    ContactGroupsAPI,
-    contact_group_gone,
-    is_im_groups_gone,
-)
-from airflow_provider_zoom.hooks.zoom import GroupOutcome, ZoomHook
+from airflow_provider_zoom.groups.base import GroupOutcome
+from airflow_provider_zoom.groups.contact.backend import ContactGroups
+from airflow_provider_zoom.groups.contact.wire import contact_group_gone, is_im_groups_gone
+from airflow_provider_zoom.hooks.zoom import ZoomHook
 
 QUICK = RetryPolicy(max_attempts=12, max_retry_seconds=30, backoff_base_s=0.01, backoff_max_s=0.1)
 CREATE = "POST /v2/contacts/groups"
@@ -35,8 +33,8 @@ def contact_groups(zoom) -> dict[str, list[list[str]]]:
     return result
 
 
-def api() -> ContactGroupsAPI:
-    return ContactGroupsAPI(ZoomHook(retry_policy=QUICK))
+def api() -> ContactGroups:
+    return ContactGroups(ZoomHook(retry_policy=QUICK))
 
 
 def seed_users(zoom, emails, status):
@@ -49,24 +47,24 @@ def people(prefix: str, n: int) -> list[str]:
 
 
 def test_create_then_exists_for_case_space_and_invisible_variants(zoom):
-    first = api().create_group_from_spec(validate_group_spec("Onboarding 2026-W48 Engineering"))
+    first = api().create_group(validate_group_spec("Onboarding 2026-W48 Engineering"))
     assert isinstance(first, GroupOutcome)
     assert (first.status_code, first.outcome) == (201, "created")
 
     for variant in ("  onboarding 2026-w48 ENGINEERING ", "Onboarding\u00a02026-W48  Engineering",
                     "Onboard\u200bing 2026-W48 Engineering", "ＯＮＢＯＡＲＤＩＮＧ 2026-W48 Engineering"):
-        again = api().create_group_from_spec(validate_group_spec(variant))
+        again = api().create_group(validate_group_spec(variant))
         assert (again.status_code, again.outcome, again.group_id) == (409, "exists", first.group_id), variant
 
     with pytest.raises(ZoomGroupExistsError):
-        api().create_group_from_spec(validate_group_spec("ONBOARDING 2026-W48 ENGINEERING"), on_conflict="fail")
+        api().create_group(validate_group_spec("ONBOARDING 2026-W48 ENGINEERING"), on_conflict="fail")
     assert zoom.count(CREATE) == 1
     assert list(contact_groups(zoom)) == ["Onboarding 2026-W48 Engineering"]
 
 
 def test_a_group_made_by_someone_else_is_found_by_its_key(zoom):
-    other = api().create_group("Sales Berlin", privacy=1)  # created outside the name check, e.g. by an admin
-    outcome = api().create_group_from_spec(validate_group_spec("sales  berlin"))
+    other = api().client.create_group("Sales Berlin", privacy=1)  # created outside the name check, e.g. by an admin
+    outcome = api().create_group(validate_group_spec("sales  berlin"))
     assert (outcome.outcome, outcome.group_id) == ("exists", other["group_id"])
 
 
@@ -76,15 +74,15 @@ def test_type_maps_to_privacy_and_search_flags_are_logged_once(zoom, caplog):
     client.log = type("Log", (), {"warning": lambda self, *a: logged.append(a[0] % a[1:]),
                                   "info": lambda self, *a: None})()
     for name, kind in (("Shared", "shared"), ("Normal", "normal"), ("Restricted", "restricted")):
-        outcome = client.create_group_from_spec(validate_group_spec(name, kind, search_by_domain=True))
-        assert client.get_group(outcome.group_id)["group_privacy"] == {"shared": 1, "normal": 2, "restricted": 3}[kind]
+        outcome = client.create_group(validate_group_spec(name, kind, search_by_domain=True))
+        assert client.client.get_group(outcome.group_id)["group_privacy"] == {"shared": 1, "normal": 2, "restricted": 3}[kind]
     assert len([m for m in logged if "search_by_domain" in m and "ignored" in m]) == 1
 
 
 def test_members_in_the_create_with_pending_missing_and_malformed_people(zoom):
     seed_users(zoom, ["penny.pending@example.com"], "pending")
     active = people("hire", 3)
-    outcome = api().create_group_from_spec(
+    outcome = api().create_group(
         validate_group_spec("Cohort with guests"),
         members=[*active, "Penny.Pending@example.com", "ghost@nowhere.test", "not-an-address", active[0].upper()],
     )
@@ -101,23 +99,23 @@ def test_members_in_the_create_with_pending_missing_and_malformed_people(zoom):
 
 def test_add_by_email_reports_pending_and_reconcile_adds_them_once_active(zoom):
     seed_users(zoom, ["late.joiner@example.com"], "pending")
-    group = api().create_group("Cohort reconcile", members=[])["group_id"]
+    group = api().client.create_group("Cohort reconcile", members=[])["group_id"]
     emails = ["ann@example.com", "bob@example.com", "late.joiner@example.com", "ghost@nowhere.test"]
 
-    first = api().add_members_by_email(group, ", ".join(emails))
+    first = api().add_members(group, ", ".join(emails))
     assert first == {"group_id": group, "added": ["ann@example.com", "bob@example.com"], "already_members": [],
                      "rejected": [], "pending": ["late.joiner@example.com", "ghost@nowhere.test"]}
 
     seed_users(zoom, ["late.joiner@example.com"], "active")  # the invitation was accepted
-    again = api().add_members_by_email(group, emails, only_missing=True)
+    again = api().add_members(group, emails, only_missing=True)
     assert again["added"] == ["late.joiner@example.com"]
     assert again["already_members"] == ["ann@example.com", "bob@example.com"]
     assert again["pending"] == ["ghost@nowhere.test"]
 
-    third = api().add_members_by_email(group, emails, only_missing=True)
+    third = api().add_members(group, emails, only_missing=True)
     assert third["added"] == [] and len(third["already_members"]) == 3
     adds = zoom.count(ADD)
-    api().add_members_by_email(group, emails[:2])  # without only_missing: Zoom skips them, the list confirms
+    api().add_members(group, emails[:2])  # without only_missing: Zoom skips them, the list confirms
     assert zoom.count(ADD) == adds + 1
     assert contact_groups(zoom)["Cohort reconcile"] == [
         ["ann@example.com", "bob@example.com", "late.joiner@example.com"]]
@@ -125,83 +123,83 @@ def test_add_by_email_reports_pending_and_reconcile_adds_them_once_active(zoom):
 
 def test_a_user_lookup_is_cached_within_one_api_object(zoom):
     client = api()
-    group = client.create_group("Cached", members=[])["group_id"]
-    client.add_members_by_email(group, ["ann@example.com", "ghost@nowhere.test"])
-    client.add_members_by_email(group, ["ANN@example.com", "ghost@nowhere.test"], only_missing=True)
+    group = client.client.create_group("Cached", members=[])["group_id"]
+    client.add_members(group, ["ann@example.com", "ghost@nowhere.test"])
+    client.add_members(group, ["ANN@example.com", "ghost@nowhere.test"], only_missing=True)
     assert zoom.count(GET_USER) == 2
 
 
 def test_paging_and_batches_over_fifty(zoom):
     client = api()
     hires = people("big", 120)
-    outcome = client.create_group_from_spec(validate_group_spec("Big cohort"), members=hires)
+    outcome = client.create_group(validate_group_spec("Big cohort"), members=hires)
     assert outcome.outcome == "created" and len(outcome.members_added) == 120
     assert zoom.count(CREATE) == 1 and zoom.count(ADD) == 2  # 50 in the create, then 50 + 20
 
-    listed = client.list_members(outcome.group_id)
+    listed = client.client.list_members(outcome.group_id)
     assert len(listed) == 120 and len({m["id"] for m in listed}) == 120
     assert zoom.count(MEMBERS) == 3  # pages of 50
 
     for i in range(60):
-        client.create_group(f"Paged {i:02d}", members=[])
+        client.client.create_group(f"Paged {i:02d}", members=[])
     before = zoom.count(LIST)
-    assert len(client.list_groups()) == 61
+    assert len(client.client.list_groups()) == 61
     assert zoom.count(LIST) - before == 2
 
 
 def test_both_member_list_keys_are_read(zoom):
     client = api()
-    group = client.create_group_from_spec(validate_group_spec("Keys"), members=people("key", 3)).group_id
+    group = client.create_group(validate_group_spec("Keys"), members=people("key", 3)).group_id
     for key in ("members", "both", "group_members"):
         zoom.configure(contact_members_key=key)
-        assert len(client.list_members(group)) == 3, key
+        assert len(client.client.list_members(group)) == 3, key
 
 
 def test_remove_twenty_per_call_and_never_the_last_member(zoom):
     client = api()
     hires = people("rm", 45)
-    group = client.create_group_from_spec(validate_group_spec("Shrinking"), members=hires).group_id
-    ids = [m["id"] for m in client.list_members(group)]
+    group = client.create_group(validate_group_spec("Shrinking"), members=hires).group_id
+    ids = [m["id"] for m in client.client.list_members(group)]
 
-    result = client.remove_members(group, [*ids[1:], "not-a-member"])
+    result = client.client.remove_members(group, [*ids[1:], "not-a-member"])
     assert len(result["removed"]) == 44 and result["not_members"] == ["not-a-member"]
     assert zoom.count(REMOVE) == 3  # 20 + 20 + 4
     assert contact_groups(zoom)["Shrinking"] == [[hires[0]]]
 
     with pytest.raises(ZoomInvalidInput, match="without members"):
-        client.remove_members(group, [ids[0]])
+        client.client.remove_members(group, [ids[0]])
     assert zoom.count(REMOVE) == 3  # refused before anything was sent
     assert contact_groups(zoom)["Shrinking"] == [[hires[0]]]
 
 
 def test_update_uses_its_own_keys_and_delete_then_unknown_group(zoom):
     client = api()
-    group = client.create_group("Before", privacy=1, description="old")["group_id"]
-    client.update_group(group, name="After", privacy=3, description="new")
-    assert {k: client.get_group(group)[k] for k in ("group_name", "group_privacy", "description")} == {
+    group = client.client.create_group("Before", privacy=1, description="old")["group_id"]
+    client.client.update_group(group, name="After", privacy=3, description="new")
+    assert {k: client.client.get_group(group)[k] for k in ("group_name", "group_privacy", "description")} == {
         "group_name": "After", "group_privacy": 3, "description": "new"}
     patches = zoom.count("PATCH /v2/contacts/groups/{groupId}")
-    client.update_group(group)  # nothing to change: nothing sent
+    client.client.update_group(group)  # nothing to change: nothing sent
     assert zoom.count("PATCH /v2/contacts/groups/{groupId}") == patches
 
-    client.delete_group(group)
+    client.client.delete_group(group)
     with pytest.raises(ZoomAPIError) as info:
-        client.get_group(group)
+        client.client.get_group(group)
     assert contact_group_gone(info.value)
     assert (info.value.status_code, info.value.code) == (400, 300)
 
 
 def test_add_to_a_merged_group_goes_to_the_winner_when_the_name_is_given(zoom):
     client = api()
-    loser = client.create_group("Cohort merged", members=[])["group_id"]
-    client.delete_group(loser)
-    winner = client.create_group("Cohort merged", members=[])["group_id"]
+    loser = client.client.create_group("Cohort merged", members=[])["group_id"]
+    client.client.delete_group(loser)
+    winner = client.client.create_group("Cohort merged", members=[])["group_id"]
 
-    result = api().add_members_by_email(loser, ["ann@example.com"], name="Cohort merged")
+    result = api().add_members(loser, ["ann@example.com"], name="Cohort merged")
     assert result["group_id"] == winner and result["added"] == ["ann@example.com"]
-    assert client.add_members_by_email(loser, ["bob@example.com"])["group_id"] == winner  # it saw the group's name
+    assert client.add_members(loser, ["bob@example.com"])["group_id"] == winner  # it saw the group's name
     with pytest.raises(ZoomAPIError):
-        api().add_members_by_email(loser, ["ann@example.com"])  # a stranger to the id, given no name
+        api().add_members(loser, ["ann@example.com"])  # a stranger to the id, given no name
     assert contact_groups(zoom) == {"Cohort merged": [["ann@example.com", "bob@example.com"]]}
 
 
@@ -209,7 +207,7 @@ def test_lost_create_replies_are_looked_up_not_resent(zoom):
     zoom.configure(faults={"seed": 11, "commit_then_fail": 1.0})
     client = api()
 
-    outcomes = [client.create_group_from_spec(validate_group_spec(f"Lost reply {i}"), members=people(f"l{i}-", 2))
+    outcomes = [client.create_group(validate_group_spec(f"Lost reply {i}"), members=people(f"l{i}-", 2))
                 for i in range(4)]
 
     assert [o.outcome for o in outcomes] == ["created"] * 4
@@ -224,7 +222,7 @@ def test_lost_create_replies_are_looked_up_not_resent(zoom):
 def test_failed_creates_that_did_nothing_are_sent_again(zoom):
     zoom.configure(faults={"seed": 3, "error_5xx": 0.3})
     client = api()
-    outcomes = [client.create_group_from_spec(validate_group_spec(f"Flaky {i}"), members=people(f"f{i}-", 2))
+    outcomes = [client.create_group(validate_group_spec(f"Flaky {i}"), members=people(f"f{i}-", 2))
                 for i in range(10)]
     assert {o.outcome for o in outcomes} == {"created"}
     assert sorted(contact_groups(zoom)) == sorted(f"Flaky {i}" for i in range(10))
@@ -244,10 +242,10 @@ def test_im_groups_gone_is_recognised(zoom):
 def test_no_request_sends_more_than_zoom_allows(zoom):
     client = api()
     client.log = logging.getLogger("test")
-    outcome = client.create_group_from_spec(validate_group_spec("Limits"), members=people("lim", 75))
+    outcome = client.create_group(validate_group_spec("Limits"), members=people("lim", 75))
     assert zoom.count(CREATE, 201) == 1 and zoom.count(ADD, 201) == 1
     assert zoom.count(CREATE, 400) == zoom.count(ADD, 400) == 0
-    assert len(client.list_members(outcome.group_id)) == 75
+    assert len(client.client.list_members(outcome.group_id)) == 75
 
 
 def test_a_wave_of_threads_shares_listings_and_creates_each_group_once(zoom):
@@ -257,31 +255,10 @@ def test_a_wave_of_threads_shares_listings_and_creates_each_group_once(zoom):
     names = [f"Wave cohort {i:02d}" for i in range(40)]
     with ThreadPoolExecutor(8) as pool:
         outcomes = list(pool.map(
-            lambda i: client.create_group_from_spec(validate_group_spec(names[i]), members=people(f"w{i}-", 2)),
+            lambda i: client.create_group(validate_group_spec(names[i]), members=people(f"w{i}-", 2)),
             range(len(names))))
 
     assert {o.outcome for o in outcomes} == {"created"}
     assert zoom.count(CREATE) == 40 and zoom.count(ADD) == 0
     assert all(len(g) == 1 and len(g[0]) == 2 for g in contact_groups(zoom).values())
     assert zoom.count(LIST) < 40  # the checks after each create share listings
-
-
-def test_a_hook_that_can_stop_on_unknown_outcomes_is_asked_to(zoom):
-    class HookWithFlag(ZoomHook):
-        """As the hook will be: ``retry_unknown_outcome=False`` ends the call at an attempt of unknown outcome."""
-
-        flags: list[bool] = []
-
-        def request(self, method, path, *, retry_unknown_outcome=True, **kwargs):
-            self.flags.append(retry_unknown_outcome)
-            if retry_unknown_outcome:
-                return super().request(method, path, **kwargs)
-            return ZoomHook(retry_policy=RetryPolicy(max_attempts=1)).request(method, path, **kwargs)
-
-    zoom.configure(faults={"seed": 4, "commit_then_fail": 1.0})
-    client = ContactGroupsAPI(HookWithFlag(retry_policy=QUICK))
-    outcomes = [client.create_group_from_spec(validate_group_spec(f"Flagged {i}")) for i in range(3)]
-
-    assert [o.outcome for o in outcomes] == ["created"] * 3
-    assert zoom.count(CREATE) == 3 and len(contact_groups(zoom)) == 3
-    assert HookWithFlag.flags.count(False) == 3

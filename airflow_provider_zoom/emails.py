@@ -1,6 +1,11 @@
-"""Reading a list of member emails as a person or a template gives it, and Zoom's per-member refusals.
+"""What an e-mail address is, for the whole provider: the HR extract's check and the Zoom user lookup use it.
 
-Kept free of the HTTP stack so that operators can use it before a hook exists.
+One rule, so that an address the extract accepts is one the API calls accept too (and the other way round):
+exactly one ``@``, a non-empty local part, a dotted domain without empty labels, no whitespace, and nothing
+that could bend a URL path (``/``, ``\\``, ``?``, ``#``; a ``%`` only in the local part, where RFC 5322 allows
+it). At most ``MAX_EMAIL_LENGTH`` characters (RFC 5321's path limit).
+
+Reading a *list* of addresses, as a person or a template gives it, is here too.
 """
 
 from __future__ import annotations
@@ -13,8 +18,18 @@ from typing import Any
 
 from airflow_provider_zoom.exceptions import ZoomInvalidInput
 
+__all__ = ["MAX_EMAIL_LENGTH", "email_list", "is_email", "union_emails"]
+
+MAX_EMAIL_LENGTH = 254
+_NOT_LOCAL = r"@\s/\\?#"
+_NOT_DOMAIN = r"@\s/\\?#%."
+_EMAIL = re.compile(rf"[^{_NOT_LOCAL}]+@[^{_NOT_DOMAIN}]+(?:\.[^{_NOT_DOMAIN}]+)+")
 _SEPARATORS = re.compile(r"[,;\s]+")
-_MEMBER_FIELD = re.compile(r"^\s*members\[(\d+)\]")
+
+
+def is_email(text: str) -> bool:
+    """Whether ``text`` (as given: not trimmed) is one e-mail address by the provider's rule."""
+    return isinstance(text, str) and len(text) <= MAX_EMAIL_LENGTH and _EMAIL.fullmatch(text) is not None
 
 
 def email_list(value: Any, field: str = "emails") -> list[str]:
@@ -22,7 +37,8 @@ def email_list(value: Any, field: str = "emails") -> list[str]:
 
     A string is a single address, a comma / semicolon / whitespace separated list, or a JSON or
     Python list literal (``'["a@x.org", "b@x.org"]'``): never iterated character by character.
-    Anything else raises ``ZoomInvalidInput`` naming ``field``.
+    Anything else raises ``ZoomInvalidInput`` naming ``field``. The addresses are not checked here (the
+    lookup reports a bad one as rejected, without failing the others).
     """
     if value is None:
         return []
@@ -53,6 +69,15 @@ def email_list(value: Any, field: str = "emails") -> list[str]:
     return emails
 
 
+def union_emails(*lists: Iterable[str]) -> list[str]:
+    """Every email of the lists once (case-insensitively), in first-seen order."""
+    seen: dict[str, str] = {}
+    for emails in lists:
+        for email in emails:
+            seen.setdefault(email.strip().lower(), email.strip())
+    return list(seen.values())
+
+
 def _list_literal(text: str, field: str) -> list | tuple:
     try:
         parsed = json.loads(text)
@@ -71,31 +96,3 @@ def _list_literal(text: str, field: str) -> list | tuple:
 def _show(value: Any, limit: int = 80) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def rejected_members(errors: list[dict[str, Any]], sent: int) -> dict[int, str]:
-    """Indexes (in the batch sent) of the members Zoom's validation ``errors`` name, with Zoom's reason.
-
-    ``{"field": "members[3].email", "message": "User does not exist: ghost@x.org."}`` -> ``{3: "User does
-    not exist: ghost@x.org."}``. An error that names no member of the batch is not attributable.
-    """
-    named: dict[int, str] = {}
-    for error in errors:
-        field = str(error.get("field", ""))
-        match = _MEMBER_FIELD.match(field)
-        if not match or int(match.group(1)) >= sent:
-            continue
-        message = str(error.get("message", "")).strip()
-        if field and message.startswith(field):
-            message = message[len(field) :].lstrip(" :")
-        named.setdefault(int(match.group(1)), message or "refused by Zoom")
-    return named
-
-
-def union_emails(*lists: Iterable[str]) -> list[str]:
-    """Every email of the lists once (case-insensitively), in first-seen order."""
-    seen: dict[str, str] = {}
-    for emails in lists:
-        for email in emails:
-            seen.setdefault(email.strip().lower(), email.strip())
-    return list(seen.values())
