@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: install demo test test-fast test-compat lint dist constraints clean
+.PHONY: install demo test test-fast test-package test-compat lint dist constraints clean
 
 install: $(INSTALLED)
 
@@ -19,11 +19,18 @@ $(INSTALLED): constraints.txt setup.cfg pyproject.toml emulator/pyproject.toml
 demo: install
 	$(PY) demo/run_demo.py
 
+# The whole suite but the opt-in markers (tests/conftest.py OPT_IN_MARKERS: package, e2e), which have targets of
+# their own below.
 test: install
 	$(PY) -m pytest
 
 test-fast: install
 	$(PY) -m pytest -m "not slow"
+
+# The built wheel as a user installs it: a fresh venv per Python 3.11 to 3.13 (pyenv's, where the machine has them)
+# with the pinned Airflow, providers-http and the wheel, nothing else (tests/packaging/test_wheel.py).
+test-package: install
+	$(PY) -m pytest -m package tests/packaging
 
 # The hook, operator and DAG tests on each supported Airflow minor version, each in its own venv
 # (.venv-compat-X.Y) from its own pins: constraints-airflow-3.1.txt, constraints-airflow-3.2.txt, constraints.txt.

@@ -27,13 +27,15 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from datetime import date
 from pathlib import Path
 
 import pendulum
-from airflow.sdk import Param, dag, task, task_group
+from airflow.sdk import dag, task, task_group
 
 from airflow_provider_zoom.assets import ZOOM_GROUPS_ALIAS
+from airflow_provider_zoom.onboarding.params import cohort_params
 from airflow_provider_zoom.operators.im_groups import CreateIMGroupOperator
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,9 @@ def first_day() -> pendulum.DateTime:
     """
     raw = os.environ.get(FIRST_DAY_VARIABLE, "").strip() or DEFAULT_FIRST_DAY
     try:
+        # date.fromisoformat also takes 20261123 and 2026-W48-1 (Python 3.11+): the docs promise YYYY-MM-DD only.
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw, flags=re.ASCII):
+            raise ValueError(raw)
         day = date.fromisoformat(raw)
     except ValueError:
         raise ValueError(
@@ -71,36 +76,7 @@ def first_day() -> pendulum.DateTime:
     max_active_runs=4,
     tags=["zoom", "onboarding"],
     doc_md=__doc__,
-    params={
-        "hr_extract_path": Param(str(SAMPLE_EXTRACT), type="string", description="CSV extract of new hires"),
-        "group_name_template": Param(
-            "Onboarding {iso_week} {department}",
-            type="string",
-            description="Placeholders: {iso_week} (2026-W48), {iso_year}, {week}, {department}",
-        ),
-        "group_type": Param("normal", enum=["normal", "shared", "restricted"]),
-        "search_by_domain": Param(False, type="boolean"),
-        "search_by_account": Param(True, type="boolean"),
-        "search_by_ma_account": Param(False, type="boolean"),
-        "quarantine_dir": Param(
-            "", type="string", description="Where rejected rows are written; empty: $AIRFLOW_HOME/zoom_quarantine"
-        ),
-        "max_rejected_share": Param(
-            0.5, type="number", minimum=0, maximum=1,
-            description="Fail the run when more than this share of the extract's rows is rejected",
-        ),
-        "membership": Param(
-            "add_only", enum=["add_only", "exact"],
-            description="exact: also remove from a cohort group the people no longer in its cohort",
-        ),
-        "max_removal_share": Param(
-            0.5, type="number", minimum=0, maximum=1,
-            description="exact: stop, removing nobody, when a run would remove more than this share of a group",
-        ),
-        "dry_run": Param(
-            False, type="boolean", description="Read the account, write nothing, log what a real run would do",
-        ),
-    },
+    params=cohort_params(hr_extract_path=str(SAMPLE_EXTRACT)),
     default_args={"retries": 2, "retry_delay": pendulum.duration(seconds=30)},
 )
 def zoom_onboarding_im_groups():

@@ -24,9 +24,10 @@ import logging
 from pathlib import Path
 
 import pendulum
-from airflow.sdk import Param, dag, task
+from airflow.sdk import dag, task
 
 from airflow_provider_zoom.assets import ZOOM_GROUPS_ALIAS
+from airflow_provider_zoom.onboarding.params import wave_params
 from airflow_provider_zoom.operators.waves import WaveAddMembersOperator, WaveCreateGroupsOperator
 
 log = logging.getLogger(__name__)
@@ -50,37 +51,7 @@ WAVE_SETTINGS = {
     catchup=False,
     tags=["zoom", "onboarding"],
     doc_md=__doc__,
-    params={
-        "hr_extract_path": Param(str(SAMPLE_EXTRACT), type="string", description="CSV extract of the wave's hires"),
-        "group_name_template": Param("Onboarding {iso_week} {department}", type="string"),
-        "group_type": Param("normal", enum=["normal", "shared", "restricted"]),
-        "search_by_domain": Param(False, type="boolean"),
-        "search_by_account": Param(True, type="boolean"),
-        "search_by_ma_account": Param(False, type="boolean"),
-        "zoom_plan": Param(
-            "", enum=["", "free", "pro", "business"], description="Pace to this plan; empty: the connection's"
-        ),
-        "on_daily_limit": Param(
-            "defer", enum=["defer", "fail"],
-            description="On Zoom's daily limit: wait for its reset without holding a slot (defer), or fail",
-        ),
-        "quarantine_dir": Param("", type="string", description="Empty: $AIRFLOW_HOME/zoom_quarantine"),
-        "max_rejected_share": Param(
-            0.5, type="number", minimum=0, maximum=1,
-            description="Fail the run when more than this share of the extract's rows is rejected",
-        ),
-        "membership": Param(
-            "add_only", enum=["add_only", "exact"],
-            description="exact: also remove from a cohort group the people no longer in its cohort",
-        ),
-        "max_removal_share": Param(
-            0.5, type="number", minimum=0, maximum=1,
-            description="exact: stop, removing nobody, when a run would remove more than this share of a group",
-        ),
-        "dry_run": Param(
-            False, type="boolean", description="Read the account, write nothing, log what a real run would do",
-        ),
-    },
+    params=wave_params(hr_extract_path=str(SAMPLE_EXTRACT)),
     default_args={"retries": 2, "retry_delay": pendulum.duration(seconds=30)},
 )
 def zoom_onboarding_wave():
@@ -150,6 +121,8 @@ def zoom_onboarding_wave():
         result = ti.xcom_pull(task_ids="create_groups")
         if ti.xcom_pull(task_ids="plan_wave", key="groups") is None:
             summary = summarize_run(cohort_count=None)
+            # The planner's message names the daily DAG's plan task; this DAG's is plan_wave.
+            summary["message"] = summary["message"].replace("plan_cohorts", "plan_wave")
             ti.xcom_push(key="summary", value=summary)
             raise AirflowFailException(format_summary(summary))
         result = result or ti.xcom_pull(task_ids="create_groups", key="partial_result") or {}

@@ -6,6 +6,7 @@ Set before Airflow is imported anywhere, so that no test touches ~/airflow or a 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -22,6 +23,28 @@ os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{AIRFLOW_HOME / 'airflow.db'}"
 os.environ.pop("AIRFLOW_CONN_ZOOM_DEFAULT", None)
+
+# Tests that run only when asked for, each with its make target (README "Tests"): a marker ``-m`` names without
+# ``not``, or the environment variable set to 1. ``make test`` (plain ``pytest``) deselects them.
+OPT_IN_MARKERS = {
+    "e2e": "ZOOM_E2E",  # a real Airflow deployment on PostgreSQL/Redis: make e2e
+    "package": "ZOOM_PACKAGE",  # the built wheel in fresh venvs, Python 3.11 to 3.13: make test-package
+}
+
+
+def _opted_in(config: pytest.Config, marker: str) -> bool:
+    if os.environ.get(OPT_IN_MARKERS[marker]) == "1":
+        return True
+    markexpr = config.getoption("markexpr", default="") or ""
+    return bool(re.search(rf"(?<!not )\b{marker}\b", markexpr))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    left_out = {marker for marker in OPT_IN_MARKERS if not _opted_in(config, marker)}
+    deselected = [item for item in items if left_out & {mark.name for mark in item.iter_markers()}]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if item not in set(deselected)]
 
 
 @pytest.fixture(scope="session")

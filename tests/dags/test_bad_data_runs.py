@@ -87,18 +87,24 @@ def test_department_with_a_bidi_control_is_rejected_by_name_and_the_rest_onboard
     assert "E2" in text and "U+202E" in text
 
 
-def test_every_row_rejected_fails_the_run_saying_what_most_rows_had_wrong(zoom, airflow_db, tmp_path, capfd):
+@pytest.mark.parametrize(("dag_id", "plan_task"), [("zoom_onboarding_im_groups", "plan_cohorts"),
+                                                   ("zoom_onboarding_wave", "plan_wave")])
+def test_every_row_rejected_fails_the_run_saying_what_most_rows_had_wrong(
+    zoom, zoom_pool, tmp_path, capfd, dag_id, plan_task
+):
     rows = "".join(f"E{n},p{n}@example.com,P,{n},Sales,Lisbon,{20 + n}/11/2026\n" for n in range(1, 6))
     conf = _conf(tmp_path, _extract(tmp_path, rows))
 
-    run = _run_daily(conf)
+    run = _run_daily(conf) if dag_id == "zoom_onboarding_im_groups" else run_dag(dag_id, conf)
 
     assert run.state == "failed"
-    assert task_states(run)[("plan_cohorts", -1)] == "failed"
+    assert task_states(run)[(plan_task, -1)] == "failed"
     logged = "".join(capfd.readouterr())  # the task's exception, as the task log shows it
     assert "5 of 5 rows rejected" in logged and "expected YYYY-MM-DD" in logged and "'21/11/2026'" in logged
     (summary,) = xcom_values(run, "summarize", "summary")
-    assert summary["plan_failed"] is True and "plan step failed" in summary["message"]
+    # The summary sends the reader to the DAG's own plan task.
+    assert summary["plan_failed"] is True
+    assert summary["message"] == f"the plan step failed; nothing was sent to Zoom: see the {plan_task} task log"
     assert zoom.state()["groups"] == []
 
 

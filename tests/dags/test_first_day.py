@@ -41,7 +41,11 @@ def test_first_day_is_read_from_the_environment(monkeypatch):
     assert bag.dags[DAG_ID].start_date == datetime(2026, 11, 16, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("value", ["2026-13-01", "16/11/2026", "next monday"])
+@pytest.mark.parametrize(
+    "value",
+    # The last four are ISO 8601 too, and Python 3.11's date.fromisoformat takes them: the docs promise YYYY-MM-DD.
+    ["2026-13-01", "16/11/2026", "next monday", "20261123", "2026-W48-1", "2026W481", "２０２６-11-23"],
+)
 def test_a_malformed_first_day_is_an_import_error_naming_the_variable(monkeypatch, value):
     monkeypatch.setenv(VARIABLE, value)
     bag = parse()

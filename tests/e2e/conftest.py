@@ -1,14 +1,13 @@
 """e2e tests: a real Airflow deployment (see ``harness.py``), selected only by ``-m e2e`` (``make e2e``).
 
-``make test`` (plain ``pytest``) deselects them here, so it needs neither PostgreSQL nor Redis and starts
-nothing. ``ZOOM_E2E=1`` also selects them.
+``make test`` (plain ``pytest``) deselects them (``tests/conftest.py``, ``OPT_IN_MARKERS``), so it needs neither
+PostgreSQL nor Redis and starts nothing. ``ZOOM_E2E=1`` also selects them.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import sys
 import time
@@ -18,22 +17,6 @@ import pytest
 
 E2E_DIR = Path(__file__).resolve().parent
 _state: dict = {"stack": None}
-
-
-def _e2e_selected(config: pytest.Config) -> bool:
-    if os.environ.get("ZOOM_E2E") == "1":
-        return True
-    markexpr = config.getoption("markexpr", default="") or ""
-    return bool(re.search(r"(?<!not )\be2e\b", markexpr))
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if _e2e_selected(config):
-        return
-    e2e = [item for item in items if E2E_DIR in Path(item.path).parents]
-    if e2e:
-        config.hook.pytest_deselected(items=e2e)
-        items[:] = [item for item in items if item not in set(e2e)]
 
 
 @pytest.fixture(scope="session")

@@ -7,17 +7,15 @@ their tasks share one line of request slots per category, so together they stay 
 
 from __future__ import annotations
 
-import csv
 import datetime
 import time
 from pathlib import Path
 
 import pytest
 
-from airflow_provider_zoom.onboarding.cohorts import build_cohorts
-from airflow_provider_zoom.onboarding.hr_extract import read_hr_extract
 from tests.e2e.figures import record
 from tests.e2e.harness import REPO, WORKERS, wait_until
+from tests.extract_writers import WaveExtract, expected_groups
 
 pytestmark = pytest.mark.e2e
 
@@ -26,54 +24,20 @@ DAG_FILE = REPO / "dags" / "zoom_onboarding_wave.py"
 POOL, POOL_SLOTS = "zoom_api", 4
 ZOOM_TASKS = ("create_groups", "add_members_to_new_groups", "reconcile_existing_groups")
 CREATE = "POST /v2/im/groups"
-DEPARTMENTS, WEEKS, HIRES_PER_COHORT = 25, 6, 10  # 150 cohorts, 1,500 hires
+# A wave far from the sample's weeks (2027-W02..W07), so its groups are its own: 150 cohorts, 1,500 hires.
+WAVE = WaveExtract(tag="wave", first_monday=datetime.date(2027, 1, 11), departments=25, weeks=6, hires_per_cohort=10)
 WAVE_TIMEOUT = 600.0
-
-
-def write_wave_extract(path: Path) -> Path:
-    """A wave far from the sample's weeks (2027-W02..W07), so its groups are its own."""
-    monday = datetime.date(2027, 1, 11)
-    with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(
-            ["employee_id", "email", "first_name", "last_name", "department", "location", "start_date", "manager_email"]
-        )
-        number = 0
-        for week in range(WEEKS):
-            for department in range(DEPARTMENTS):
-                for person in range(HIRES_PER_COHORT):
-                    number += 1
-                    start = monday + datetime.timedelta(weeks=week, days=person % 5)
-                    writer.writerow(
-                        [
-                            f"W{number:05d}",
-                            f"wave.hire{number:05d}@example.com",
-                            "Wave",
-                            f"Hire{number}",
-                            f"Department {department + 1:02d}",
-                            "Remote",
-                            start.isoformat(),
-                            "wave.manager@example.com",
-                        ]
-                    )
-    return path
 
 
 @pytest.fixture(scope="module")
 def wave_extract(tmp_path_factory) -> Path:
-    return write_wave_extract(tmp_path_factory.mktemp("wave") / "wave_hires.csv")
-
-
-def expected_groups(path: Path) -> dict[str, list[str]]:
-    cohorts, problems = build_cohorts(read_hr_extract(path).hires)
-    assert problems == []
-    return {c.name: sorted(m.email for m in c.members) for c in cohorts}
+    return WAVE.write(tmp_path_factory.mktemp("wave") / "wave_hires.csv")
 
 
 @pytest.mark.skipif(not DAG_FILE.exists(), reason=f"{DAG_FILE.relative_to(REPO)} does not exist (yet)")
 def test_two_wave_runs_share_the_pool_on_both_workers(stack, wave_extract):
     expected = expected_groups(wave_extract)
-    assert (len(expected), sum(map(len, expected.values()))) == (DEPARTMENTS * WEEKS, 1500)
+    assert (len(expected), sum(map(len, expected.values()))) == (WAVE.departments * WAVE.weeks, WAVE.hires)
     stack.airflow("pools", "set", POOL, str(POOL_SLOTS), "Zoom API budget of one account (e2e)")
     stack.wait_for_dag(DAG_ID)
     stack.api_call("PATCH", f"dags/{DAG_ID}", json={"is_paused": False})

@@ -9,17 +9,14 @@ interval) and in the wave DAG (``retries``, ``retry_delay``); docs/deployment.md
 
 from __future__ import annotations
 
-import csv
 import datetime
 import time
-from pathlib import Path
 
 import pytest
 
-from airflow_provider_zoom.onboarding.cohorts import build_cohorts
-from airflow_provider_zoom.onboarding.hr_extract import read_hr_extract
 from tests.e2e.figures import record
 from tests.e2e.harness import REPO, WORKERS, wait_until
+from tests.extract_writers import WaveExtract, expected_groups
 
 pytestmark = pytest.mark.e2e
 
@@ -28,37 +25,12 @@ DAG_FILE = REPO / "dags" / "zoom_onboarding_wave.py"
 TASK_ID = "create_groups"
 POOL = "zoom_api"
 CREATES = ("POST /v2/im/groups", "POST /v2/contacts/groups")  # either group API, whichever the machine uses
-DEPARTMENTS, WEEKS, HIRES_PER_COHORT = 8, 5, 3  # 40 cohorts, 120 hires: ~10 s of creates at the free plan's pace
+# Weeks of their own (2027-W20..W24), so the groups are this test's. 40 cohorts, 120 hires: ~10 s of creates at the
+# free plan's pace.
+WAVE = WaveExtract(tag="lost", first_monday=datetime.date(2027, 5, 17), departments=8, weeks=5, hires_per_cohort=3,
+                   department="Team {:02d}")
 KILL_AFTER_GROUPS = 8
 RUN_TIMEOUT = 600.0
-
-
-def write_extract(path: Path) -> Path:
-    """Weeks of their own (2027-W20..W24), so the groups are this test's."""
-    monday = datetime.date(2027, 5, 17)
-    with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(
-            ["employee_id", "email", "first_name", "last_name", "department", "location", "start_date", "manager_email"]
-        )
-        number = 0
-        for week in range(WEEKS):
-            for department in range(DEPARTMENTS):
-                for person in range(HIRES_PER_COHORT):
-                    number += 1
-                    writer.writerow(
-                        [
-                            f"L{number:05d}",
-                            f"lost.hire{number:05d}@example.com",
-                            "Lost",
-                            f"Hire{number}",
-                            f"Team {department + 1:02d}",
-                            "Remote",
-                            (monday + datetime.timedelta(weeks=week, days=person % 5)).isoformat(),
-                            "lost.manager@example.com",
-                        ]
-                    )
-    return path
 
 
 def account_groups(stack) -> dict[str, list[list[str]]]:
@@ -75,11 +47,9 @@ def groups_created(stack) -> int:
 
 @pytest.mark.skipif(not DAG_FILE.exists(), reason=f"{DAG_FILE.relative_to(REPO)} does not exist (yet)")
 def test_wave_survives_losing_its_worker(stack, tmp_path):
-    extract = write_extract(tmp_path / "lost_worker_wave.csv")
-    cohorts, problems = build_cohorts(read_hr_extract(extract).hires)
-    assert problems == []
-    expected = {c.name: [sorted(m.email for m in c.members)] for c in cohorts}
-    assert len(expected) == DEPARTMENTS * WEEKS
+    extract = WAVE.write(tmp_path / "lost_worker_wave.csv")
+    expected = {name: [members] for name, members in expected_groups(extract).items()}  # one group per cohort
+    assert len(expected) == WAVE.departments * WAVE.weeks
 
     if stack.airflow("pools", "get", POOL, check=False).returncode != 0:
         stack.airflow("pools", "set", POOL, "4", "Zoom API budget of one account (e2e)")

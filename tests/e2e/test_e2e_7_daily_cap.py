@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
 from tests.e2e.figures import record
 from tests.e2e.harness import REPO, wait_until
-from tests.e2e.test_e2e_2_wave import expected_groups
+from tests.extract_writers import WaveExtract, expected_groups
 
 pytestmark = pytest.mark.e2e
 
@@ -25,7 +24,9 @@ DAG_ID = "zoom_onboarding_wave"
 DAG_FILE = REPO / "dags" / "zoom_onboarding_wave.py"
 POOL = "zoom_api"
 CREATE = "POST /v2/contacts/groups"
-DEPARTMENTS, WEEKS, HIRES_PER_COHORT = 6, 5, 3  # 30 cohorts, 90 hires
+# A wave of its own weeks (2027-W20..W24) and people, so its groups are not the other tests': 30 cohorts, 90 hires.
+WAVE = WaveExtract(tag="capped", first_monday=datetime.date(2027, 5, 17), departments=6, weeks=5, hires_per_cohort=3,
+                   department="Capped Dept {}")
 # 10 creates per 15-second "day" (the emulator's daily_window_s): the 30 creates need at least two resets wherever
 # the windows fall, so the task defers whatever the scheduler's latency.
 DAILY_CAP, WINDOW_S = 10, 15
@@ -35,27 +36,11 @@ def configure_emulator(stack, **changes) -> None:
     requests.put(f"{stack.emulator_url}/_emulator/config", json=changes, timeout=10).raise_for_status()
 
 
-def write_extract(path: Path) -> Path:
-    """A wave of its own weeks (2027-W20..W24), so its groups are not the other tests'."""
-    monday = datetime.date(2027, 5, 17)
-    rows = ["employee_id,email,first_name,last_name,department,location,start_date,manager_email"]
-    number = 0
-    for week in range(WEEKS):
-        for department in range(DEPARTMENTS):
-            for person in range(HIRES_PER_COHORT):
-                number += 1
-                start = monday + datetime.timedelta(weeks=week, days=person % 5)
-                rows.append(f"C{number:04d},capped.hire{number:04d}@example.com,Capped,Hire{number},"
-                            f"Capped Dept {department + 1},Remote,{start.isoformat()},capped.manager@example.com")
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return path
-
-
 @pytest.mark.skipif(not DAG_FILE.exists(), reason=f"{DAG_FILE.relative_to(REPO)} does not exist (yet)")
 def test_wave_defers_at_the_daily_cap_frees_its_pool_slot_and_completes_after_the_reset(stack, tmp_path):
-    extract = write_extract(tmp_path / "capped_wave.csv")
+    extract = WAVE.write(tmp_path / "capped_wave.csv")
     expected = expected_groups(extract)
-    assert (len(expected), sum(map(len, expected.values()))) == (DEPARTMENTS * WEEKS, 90)
+    assert (len(expected), sum(map(len, expected.values()))) == (WAVE.departments * WAVE.weeks, WAVE.hires)
     stack.airflow("pools", "set", POOL, "4", "Zoom API budget of one account (e2e)")
     stack.wait_for_dag(DAG_ID)
     stack.api_call("PATCH", f"dags/{DAG_ID}", json={"is_paused": False})

@@ -7,22 +7,20 @@ store every worker would reach. ``test_e2e_2_wave.py`` shows the same limiter un
 from __future__ import annotations
 
 import json
-import logging
 import secrets
 
 import pytest
 
 from airflow_provider_zoom._transport import slot_stores
-from airflow_provider_zoom.group_spec import validate_group_spec
 from airflow_provider_zoom.hooks.zoom import ZoomHook
 from tests.e2e.harness import free_port
 from tests.e2e.services import REDIS_HOST, REDIS_PORT, RedisDatabase, ensure_redis
+from tests.pacing_checks import LIMIT, PACE, assert_falls_back_to_local_pacing
 from tests.waves.paced_processes import run_paced_processes
 
 pytestmark = pytest.mark.e2e
 
 CONN_ID = "zoom_pacing_redis"
-LIMIT, PACE = 10, 9.5
 
 
 def _redis_connection(monkeypatch, port: int, db: int) -> None:
@@ -66,15 +64,7 @@ def test_four_processes_on_the_redis_limiter_meet_no_429(zoom, tmp_path, redis_d
 
 
 def test_redis_out_of_reach_falls_back_to_local_pacing_with_one_warning(zoom, monkeypatch, tmp_path, caplog):
-    zoom.configure(light_rps=LIMIT)
     _redis_connection(monkeypatch, free_port(), 0)  # nothing listens there
     hook = ZoomHook(light_rps=PACE, rate_limiter="redis", rate_limiter_conn_id=CONN_ID,
                     credential_cache_dir=str(tmp_path / "tokens"))
-    with caplog.at_level(logging.WARNING):
-        for i in range(25):  # unpaced, 25 creates on loopback take well under a second: 429s
-            hook.create_im_group(validate_group_spec(f"Fallback {i:03d}"))
-
-    assert len(zoom.groups()) == 25
-    assert zoom.state()["counters"]["rate_limited"] == 0  # paced all the same
-    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
-    assert len(warnings) == 1 and "redis store failed (ConnectionError" in warnings[0], warnings
+    assert_falls_back_to_local_pacing(zoom, hook, caplog, warning="redis store failed (ConnectionError")
