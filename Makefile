@@ -20,9 +20,11 @@ demo: install
 	$(PY) demo/run_demo.py
 
 # The whole suite but the opt-in markers (tests/conftest.py OPT_IN_MARKERS: package, e2e), which have targets of
-# their own below.
+# their own below. pytest-xdist spreads the tests over every core (each worker has its own Airflow home and
+# emulator; tests/conftest.py starts the slow ones first); TEST_WORKERS=0 runs them in one process, for a debugger.
+TEST_WORKERS ?= auto
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 test-fast: install
 	$(PY) -m pytest -m "not slow"

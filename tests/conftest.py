@@ -45,6 +45,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = [item for item in items if item not in set(deselected)]
+    # The tests marked slow (a demo run, a 500-group wave) first, so that pytest-xdist's workers start on them and
+    # the quick ones fill in around them, instead of one worker finishing a two-minute test alone at the end.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(scope="session")
