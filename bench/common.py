@@ -11,9 +11,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
 
 from zoom_emulator.process import EmulatorProcess, stop_process
 
@@ -21,6 +25,10 @@ REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 CLIENT_ID, CLIENT_SECRET, ACCOUNT_ID = "bench-client-id", "bench-client-secret", "bench-account"
 STOP_TIMEOUT_S = 10.0
+#: The emulator's added delay per request (ms, jitter up to ms): a worker in another region than Zoom's API, then a far
+#: one. Rate figures are measured under the first (``ZOOM_LIKE_LATENCY``); only client_overhead runs on bare loopback.
+LATENCIES = {"150ms": (150, 100), "400ms": (400, 200)}
+ZOOM_LIKE_LATENCY = ("--fault-latency-ms", "150", "--fault-latency-jitter-ms", "100")
 
 
 def log(message: str) -> None:
@@ -140,3 +148,40 @@ def machine() -> dict:
         "requests": version("requests"),
         "uvicorn": version("uvicorn"),
     }
+
+
+class Timeline:
+    """Every HTTP request this process sends: ``(method, path, started, ended, status)``, in monotonic seconds."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, float, float, int]] = []
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[Timeline]:
+        original = requests.adapters.HTTPAdapter.send
+        timeline = self
+
+        def send(adapter, request, *args, **kwargs):
+            started = time.monotonic()
+            response = original(adapter, request, *args, **kwargs)
+            with timeline._lock:
+                timeline.calls.append((request.method, urlsplit(request.url).path, started, time.monotonic(),
+                                       response.status_code))
+            return response
+
+        requests.adapters.HTTPAdapter.send = send
+        try:
+            yield self
+        finally:
+            requests.adapters.HTTPAdapter.send = original
+
+    def matching(self, method: str, path_is) -> list[tuple[str, str, float, float, int]]:
+        return [c for c in self.calls if c[0] == method and path_is(c[1])]
+
+
+def rate_of(calls: list[tuple[str, str, float, float, int]]) -> float:
+    """Calls per second from the first one's start to the last one's end."""
+    if len(calls) < 2:
+        return 0.0
+    return len(calls) / (max(c[3] for c in calls) - min(c[2] for c in calls))

@@ -43,13 +43,25 @@ GOAL_TEXT = {
     "wave_10k_peak_rss_mib": ("report", None),
     "shared_limiter_rate_fraction": (">= 0.95", lambda v: v >= 0.95),
     "shared_limiter_429s": ("0", lambda v: v == 0),
+    "wave_im_latency_rate_fraction": (">= 0.95", lambda v: v >= 0.95),
+    "wave_im_members_latency_rate_fraction": (">= 0.95", lambda v: v >= 0.95),
+    "wave_cg_latency_rate_fraction": (">= 0.95", lambda v: v >= 0.95),
+    "wave_cg_members_latency_rate_fraction": (">= 0.95", lambda v: v >= 0.95),
+    "wave_latency_429s": ("0", lambda v: v == 0),
+    "wave_latency_token_requests": ("1", lambda v: v == 1),
+    "wave_cg_existing_2000_rate_fraction": (">= 0.95", lambda v: v >= 0.95),
+    "wave_cg_list_requests": ("report", None),
+    "wave_cg_full_listings": ("<= 3", lambda v: v <= 3),
+    "wave_cg_listing_s": ("report", None),
+    "daily_cg_existing_2000_create_s": ("report", None),
 }
 DESCRIPTION = {
     "client_overhead_ratio": "ZoomHook / bare requests.Session, sequential creates, median of paired rounds",
-    "wave_rate_fraction": "WaveCreateGroupsOperator creates/s over the 80/s Business Light limit",
+    "wave_rate_fraction": "WaveCreateGroupsOperator creates/s over the 80/s Business Light limit, 150 ms latency",
     "wave_429s": "429 replies during the 1,000-group wave (worst round)",
     "wave_token_requests": "OAuth token requests during the wave (worst round)",
-    "wave_cg_rate_fraction": "Contact Groups wave: creates/s (one member each, in the create) / 40/s Business Heavy",
+    "wave_cg_rate_fraction": "Contact Groups wave: creates/s (one member each, in the create) / 40/s Business Heavy, "
+    "150 ms latency",
     "wave_cg_429s": "429 replies during the Contact Groups wave (worst round)",
     "wave_cg_token_requests": "OAuth token requests during the Contact Groups wave (worst round)",
     "e2e_mapped_vs_batch_ratio": "DAG run: per-group mapped sample DAG (time per cohort x cohorts) / batch wave DAG",
@@ -64,6 +76,17 @@ DESCRIPTION = {
     "shared_limiter_rate_fraction": "4 wave tasks at once, each at the full Business plan, rate_limiter redis: "
     "creates/s together / 80/s Light",
     "shared_limiter_429s": "429 replies during those 4 concurrent waves",
+    "wave_im_latency_rate_fraction": "IM wave creates/s / 80/s Light, the worse of 150 ms+100 and 400 ms+200 latency",
+    "wave_im_members_latency_rate_fraction": "IM member wave, calls/s / 60/s Medium, the worse of both latencies",
+    "wave_cg_latency_rate_fraction": "Contact Groups wave creates/s / 40/s Heavy, the worse of both latencies",
+    "wave_cg_members_latency_rate_fraction": "Contact Groups member wave, calls/s / 40/s Heavy, the worse of both",
+    "wave_latency_429s": "429 replies in any of the latency waves",
+    "wave_latency_token_requests": "OAuth token requests per latency wave (worst)",
+    "wave_cg_existing_2000_rate_fraction": "Contact Groups wave creates/s / 40/s, 2,000 groups already in the account",
+    "wave_cg_list_requests": "list calls of that wave (a full listing of 2,000 groups is 40 pages of 50)",
+    "wave_cg_full_listings": "those list calls / the pages of one full listing of the account at its largest",
+    "wave_cg_listing_s": "that wave's listing of the account before its first create, seconds",
+    "daily_cg_existing_2000_create_s": "the daily DAG's create task per cohort in that account, seconds (median)",
 }
 PLAN = {  # name -> (module, args, args with --quick, figures it yields)
     "client_overhead": ("bench.client_overhead", ["--creates", "500", "--rounds", "11"],
@@ -86,6 +109,12 @@ PLAN = {  # name -> (module, args, args with --quick, figures it yields)
                       ["e2e_mapped_vs_batch_ratio", "e2e_baseline_vs_batch_ratio", "e2e_batch_vs_floor_ratio"]),
     "shared_limiter": ("bench.shared_limiter", ["--tasks", "4", "--groups", "500"], ["--tasks", "4", "--groups", "100"],
                        ["shared_limiter_rate_fraction", "shared_limiter_429s"]),
+    "wave_latency": ("bench.wave_latency", ["--groups", "400", "--cohorts", "5"], ["--groups", "100", "--cohorts", "2"],
+                     ["wave_im_latency_rate_fraction", "wave_im_members_latency_rate_fraction",
+                      "wave_cg_latency_rate_fraction", "wave_cg_members_latency_rate_fraction", "wave_latency_429s",
+                      "wave_latency_token_requests", "wave_cg_existing_2000_rate_fraction", "wave_cg_list_requests",
+                      "wave_cg_full_listings",
+                      "wave_cg_listing_s", "daily_cg_existing_2000_create_s"]),
 }
 
 

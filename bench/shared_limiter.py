@@ -3,10 +3,10 @@
 
 Four processes (as four Celery task processes would be) each run ``WaveCreateGroupsOperator.execute`` with
 ``plan="business"`` and the connection's ``rate_limiter="redis"``, against one emulator at ``--plan business``
-(80 Light requests per second for the account). They import Airflow and build their hooks first, then start
-together on one signal. Each alone would send the full 80/s; sharing the slot line in Redis, together they should
-reach the plan's rate and meet no 429. Redis: 127.0.0.1:6379 (started, or installed, when nothing answers, as
-``make e2e`` does), in a DB number of its own, flushed at the end.
+(80 Light requests per second for the account, 150 ms + up to 100 ms a request). They import Airflow and build their
+hooks first, then start together on one signal. Each alone would send the full 80/s; sharing the slot line in Redis,
+together they should reach the plan's rate and meet no 429. Redis: 127.0.0.1:6379 (started, or installed, when nothing
+answers, as ``make e2e`` does), in a DB number of its own, flushed at the end.
 
     python -m bench.shared_limiter --tasks 4 --groups 500
 """
@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import PYTHON, REPO, Emulator, exit_on_sigterm, log, status_counts, stop_group
+from bench.common import PYTHON, REPO, ZOOM_LIKE_LATENCY, Emulator, exit_on_sigterm, log, status_counts, stop_group
 
 CONN_ID, REDIS_CONN_ID = "bench_zoom", "bench_zoom_pacing"
 BUSINESS_LIGHT_RPS = 80
@@ -44,7 +44,7 @@ def child(task: int, groups: int, folder: Path, go: Path) -> None:
     ZoomHook(zoom_conn_id=CONN_ID, plan="business").check_config()  # settings read, Redis client not yet needed
     names = [f"Onboarding shared limiter task {task} {i:05d}" for i in range(groups)]
     operator = WaveCreateGroupsOperator(
-        task_id="create_groups", groups=names, plan="business", max_workers=8,
+        task_id="create_groups", groups=names, plan="business",
         report_dir=str(folder / f"reports-{task}"), zoom_conn_id=CONN_ID,
     )
     print("ready", flush=True)
@@ -68,7 +68,8 @@ def measure(tasks: int, groups: int) -> dict:
     redis_db = RedisDatabase.claim(f"bench-shared-limiter-{os.getpid()}")
     procs: list[subprocess.Popen] = []
     try:
-        with Emulator("--plan", "business") as emulator, tempfile.TemporaryDirectory(prefix="zoom-bench-pace-") as tmp:
+        with Emulator("--plan", "business", *ZOOM_LIKE_LATENCY) as emulator, \
+                tempfile.TemporaryDirectory(prefix="zoom-bench-pace-") as tmp:
             folder = Path(tmp)
             env = {
                 **os.environ,

@@ -1,8 +1,11 @@
 """(2) Wave throughput: 1,000 groups through ``WaveCreateGroupsOperator.execute`` at the Business Light limit; with
 ``--group-api contact_groups``, contact groups (one member each, sent in the create) at the Business Heavy limit.
 
-The emulator (a separate process) enforces ``--plan business`` (80 Light requests per second); the operator
-paces with ``plan="business"``. ``execute`` is called directly with a minimal context (``ti.xcom_push``,
+The emulator (a separate process) enforces ``--plan business`` (80 Light requests per second) and adds Zoom-like
+latency to every request (150 ms + up to 100 ms, ``bench.common.ZOOM_LIKE_LATENCY``); the operator paces with
+``plan="business"`` and its default concurrency, as the wave DAG runs it. The rate counts from the first create to
+the last (``bench.common.Timeline``): the token request and, on Contact Groups, the one listing of the account before
+the creates are not in it. ``execute`` is called directly with a minimal context (``ti.xcom_push``,
 ``run_id``): this figure is the operator's own rate, not Airflow's task start-up, which (3) measures.
 Every round starts from an empty account and empty token caches.
 
@@ -20,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import Emulator, exit_on_sigterm, median, status_counts
+from bench.common import ZOOM_LIKE_LATENCY, Emulator, Timeline, exit_on_sigterm, median, rate_of, status_counts
 
 CONN_ID = "bench_zoom"
 BUSINESS_LIGHT_RPS = 80
@@ -35,12 +38,13 @@ class _TaskInstanceStub:
         self.pushed[key] = value
 
 
-def run_wave(emulator: Emulator, groups: int, folder: Path, *, plan: str | None, max_workers: int = 8,
+def run_wave(emulator: Emulator, groups: int, folder: Path, *, plan: str | None, max_workers: int | None = None,
              group_api: str = "im_groups", members_per_group: int | None = None) -> dict:
     """One wave of ``groups`` creates through the operator; returns its wall time and its XCom counts.
 
     ``members_per_group`` people per group go with the creates (IM Groups: added right after each create;
     Contact Groups: in it). Default: one on Contact Groups, none on IM Groups, where this figure is the creates'.
+    ``max_workers``: None leaves the operator's default. ``creates_per_s``: from the first create to the last.
     """
     from airflow_provider_zoom.operators.waves import WaveCreateGroupsOperator
 
@@ -58,16 +62,18 @@ def run_wave(emulator: Emulator, groups: int, folder: Path, *, plan: str | None,
         members_by_name={name: [f"bench.member.{i:05d}.{k}@example.com" for k in range(members_per_group)]
                          for i, name in enumerate(names)},
         plan=plan,
-        max_workers=max_workers,
+        **({"max_workers": max_workers} if max_workers is not None else {}),
         report_dir=str(folder / "reports"),
         zoom_conn_id=CONN_ID,
     )
     context = {"ti": _TaskInstanceStub(), "run_id": "bench"}
-    started = time.perf_counter()
-    result = operator.execute(context)
-    wall = time.perf_counter() - started
+    with Timeline().recording() as timeline:
+        started = time.perf_counter()
+        result = operator.execute(context)
+        wall = time.perf_counter() - started
+    creates = timeline.matching("POST", lambda path: path.rstrip("/").endswith(("/contacts/groups", "/im/groups")))
     counts = ("total", "created_count", "exists_count", "failed_count", "members_added", "members_left")
-    return {"wall_s": wall, **{k: result.get(k, 0) for k in counts}}
+    return {"wall_s": wall, "creates_per_s": rate_of(creates), **{k: result.get(k, 0) for k in counts}}
 
 
 def _rounds(groups: int, rounds: int, group_api: str) -> list[dict]:
@@ -75,17 +81,15 @@ def _rounds(groups: int, rounds: int, group_api: str) -> list[dict]:
     logging.getLogger("airflow").setLevel(logging.WARNING)
     contact = group_api == "contact_groups"
     rows = []
-    with Emulator("--plan", "business", *(["--im-groups", "gone"] if contact else [])) as emulator, \
+    flags = ("--plan", "business", *ZOOM_LIKE_LATENCY, *(["--im-groups", "gone"] if contact else []))
+    with Emulator(*flags) as emulator, \
             tempfile.TemporaryDirectory(prefix="zoom-bench-wave-") as tmp:
         for r in range(rounds):
             emulator.reset()
-            # Contact Groups: 16 calls in flight, not 8. Each create waits for a listing that shows its group is the
-            # only one of its name (names are not unique at Zoom); 8 workers reach 0.74 of the floor, 16 0.96.
-            row = run_wave(emulator, groups, Path(tmp) / f"round{r}", plan="business", group_api=group_api,
-                           max_workers=16 if contact else 8)
+            row = run_wave(emulator, groups, Path(tmp) / f"round{r}", plan="business", group_api=group_api)
             state = emulator.state()
             row.update({
-                "per_s": groups / row["wall_s"],
+                "per_s": row["creates_per_s"],
                 "status_429": status_counts(state).get("429", 0),
                 "tokens_issued": state["counters"]["tokens_issued"],
                 "groups_in_account": len(state["contact_groups" if contact else "groups"]),
@@ -103,14 +107,15 @@ def measure(groups: int, rounds: int, group_api: str = "im_groups") -> dict:
     lookups (Light) running beside."""
     rows = _rounds(groups, rounds, group_api)
     wall = median([row["wall_s"] for row in rows])
+    rate = median([row["per_s"] for row in rows])
     limit, prefix = (BUSINESS_HEAVY_RPS, "wave_cg") if group_api == "contact_groups" else (BUSINESS_LIGHT_RPS, "wave")
     return {
         "groups": groups,
         "rounds": rows,
         "wall_median_s": wall,
-        "rate_median_per_s": groups / wall,
+        "rate_median_per_s": rate,
         "limit_per_s": limit,
-        f"{prefix}_rate_fraction": groups / wall / limit,
+        f"{prefix}_rate_fraction": rate / limit,
         f"{prefix}_429s": max(row["status_429"] for row in rows),
         f"{prefix}_token_requests": max(row["tokens_issued"] for row in rows),
     }
