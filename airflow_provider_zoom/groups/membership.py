@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_zoom._defaults import DEFAULT_MAX_REMOVAL_SHARE, MEMBERSHIP_CHOICES
+from airflow_provider_zoom.emails import _list_literal
 from airflow_provider_zoom.exceptions import (
     ZoomInvalidInput,
     ZoomRemovalInterrupted,
@@ -81,6 +82,8 @@ def keep_patterns(value: Any, field: str = "keep_members") -> tuple[str, ...]:
     commas, semicolons or whitespace. An exact address is a pattern that matches only itself."""
     if value is None or value == "":
         return ()
+    if isinstance(value, str) and value.strip()[:1] in ("[", "("):  # a rendered template of a list Param
+        value = _list_literal(value.strip(), field)
     items = value.replace(";", ",").replace(",", " ").split() if isinstance(value, str) else value
     if not isinstance(items, (list, tuple)):
         raise ZoomInvalidInput(f"{field} must be a list of emails or patterns such as '*@hr.example.com', "

@@ -7,15 +7,17 @@ with its baseline, the high-water mark of its membership as exact runs saw it, a
 shrink further raises the Param for that run (or deletes the group's Variable, which starts it over).
 
 ``VariableBaselines`` keeps one Airflow Variable per group, ``zoom_removal_baseline__<group API>__<group id>``
-(a number), written from the task's main thread only. ``MemoryBaselines`` keeps them in a dict (scripts, tests).
-``airflow.sdk`` is imported when a Variable is read or written, never at import time.
+(a number), written from the task's main thread only. ``MemoryBaselines`` keeps them in a dict: what
+``default_baselines`` gives code that runs outside an Airflow task (a script, ``operator.execute`` in a unit
+test), where there are no Variables to write and no runs to span. ``airflow.sdk`` is imported when a Variable
+is read or written, never at import time.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-__all__ = ["Baselines", "MemoryBaselines", "VariableBaselines", "baseline_key"]
+__all__ = ["Baselines", "MemoryBaselines", "VariableBaselines", "baseline_key", "default_baselines"]
 
 VARIABLE_PREFIX = "zoom_removal_baseline"
 
@@ -71,3 +73,16 @@ class VariableBaselines:
             description="Most members this Zoom group has had: exact membership's removal guard across runs",
         )
         return baseline
+
+
+_PROCESS_BASELINES = MemoryBaselines()
+
+
+def default_baselines() -> Baselines:
+    """Airflow Variables inside a running task; outside one (no task supervisor to write them through), the
+    process's own baselines."""
+    from airflow.sdk.execution_time import task_runner
+
+    if getattr(task_runner, "SUPERVISOR_COMMS", None) is None:
+        return _PROCESS_BASELINES
+    return VariableBaselines()
