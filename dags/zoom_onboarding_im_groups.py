@@ -193,29 +193,25 @@ def _add_members(
 ) -> dict:
     # Airflow 3.3 cannot skip the path not taken inside a *mapped* task group (the branch's skip
     # targets map indexes that are not expanded yet), so each path checks the outcome itself.
+    from airflow.sdk import get_current_context
+
     from airflow_provider_zoom._compat import AirflowSkipException
-    from airflow_provider_zoom.exceptions import ZoomRemovalInterrupted, fail_fast_on_permanent_errors
+    from airflow_provider_zoom.exceptions import fail_fast_on_permanent_errors
     from airflow_provider_zoom.groups.removal_baseline import default_baselines
     from airflow_provider_zoom.hooks.zoom import ZoomHook
     from airflow_provider_zoom.onboarding.membership import sync_members
+    from airflow_provider_zoom.operators._removal_ledger import removals_across_tries
 
     if outcome["outcome"] != expected:
         raise AirflowSkipException(f"group {outcome['name']!r} was {outcome['outcome']}, not {expected}")
-    with fail_fast_on_permanent_errors():
-        try:
-            result = sync_members(
-                ZoomHook(zoom_conn_id=ZOOM_CONN_ID).groups, outcome["group_id"], emails, name=outcome["name"],
-                keep=keep, only_missing=only_missing,
-                membership=params["membership"] if expected == "exists" else "add_only",
-                max_removal_share=params["max_removal_share"], dry_run=bool(params["dry_run"]),
-                action="create" if expected == "created" else "exists", keep_members=params.get("keep_members"),
-                baselines=default_baselines(),
-            )
-        except ZoomRemovalInterrupted as exc:  # who is gone already: the summary counts them, the error names them
-            from airflow.sdk import get_current_context
-
-            get_current_context()["ti"].xcom_push(key="removed_before_failure", value=exc.removed)
-            raise
+    with fail_fast_on_permanent_errors():  # who was removed before a failure: XCom removed_before_failure
+        result = removals_across_tries(get_current_context(), outcome["group_id"], lambda: sync_members(
+            ZoomHook(zoom_conn_id=ZOOM_CONN_ID).groups, outcome["group_id"], emails, name=outcome["name"], keep=keep,
+            only_missing=only_missing, membership=params["membership"] if expected == "exists" else "add_only",
+            max_removal_share=params["max_removal_share"], dry_run=bool(params["dry_run"]),
+            action="create" if expected == "created" else "exists", keep_members=params.get("keep_members"),
+            baselines=default_baselines(),
+        ))
     return {"name": outcome["name"], "outcome": outcome["outcome"], **result}
 
 

@@ -606,6 +606,7 @@ class WaveAddMembersOperator(_WaveOperator):
             plan_group,
         )
         from airflow_provider_zoom.groups.removal_baseline import default_baselines
+        from airflow_provider_zoom.operators._removal_ledger import earlier_removals, forget_removals, keep_removals
 
         hook = self._hook()
         groups = hook.groups
@@ -650,10 +651,13 @@ class WaveAddMembersOperator(_WaveOperator):
                 if baseline != stored[group_id]:
                     store.raise_to(groups.api_name, group_id, baseline)
             fresh = dict(plans)
+            earlier = earlier_removals(context)  # by failed tries of this task: named again in this one's result
             progress = {"stage": "apply", "plan_failed": plan_failed, "baselines": baselines,
-                        "idle_deferrals": progress.get("idle_deferrals", 0)}
+                        "idle_deferrals": progress.get("idle_deferrals", 0), "earlier_tries": bool(earlier),
+                        "removed": {key(n): earlier[str(n[1]["group_id"])] for n in numbered
+                                    if str(n[1]["group_id"]) in earlier}}
         plan_failed = progress["plan_failed"]
-        ledger: dict[str, list[str]] = progress.setdefault("removed", {})
+        ledger: dict[str, list[str]] = progress["removed"]
 
         def apply_one(n: tuple[int, dict[str, Any]]) -> dict[str, Any]:
             plan = fresh.pop(key(n), None)
@@ -674,6 +678,10 @@ class WaveAddMembersOperator(_WaveOperator):
             if entry.get("removed"):
                 self.log.error("Group %s failed after removing %d people: %s. %s", entry["name"],
                                len(entry["removed"]), ", ".join(entry["removed"]), entry["reason"])
+        if failures or plan_failed:  # the task fails: a retry names these people again
+            keep_removals(context, {str(n[1]["group_id"]): ledger.get(key(n), []) for n in numbered})
+        elif progress["earlier_tries"]:
+            forget_removals(context)
         result = self._member_result(assignments, [done[key(n)] for n in numbered if key(n) in done], failed,
                                      exact=exact)
         result.update(zoom_target(hook))

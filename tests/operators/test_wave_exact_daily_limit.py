@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from airflow_provider_zoom._compat import AirflowException
 from airflow_provider_zoom.group_spec import validate_group_spec
 from airflow_provider_zoom.hooks.zoom import ZoomHook
 from airflow_provider_zoom.operators.waves import PROGRESS_XCOM_KEY, WaveAddMembersOperator
@@ -95,3 +96,55 @@ def test_dry_run_wave_defers_on_the_daily_limit_and_plans_only_the_groups_left(z
     assert account_groups(zoom, group_api) == {g["name"]: sorted(g["emails"][:2]) for g in groups}  # nothing written
     if group_api == "im_groups":  # each group listed once by the uninterrupted run, once by the deferred one
         assert zoom.count(IM_MEMBERS, 200) == 2 * len(names)
+
+
+class StateStore:
+    """Airflow 3.3's task state store as the tries of one task see it: it outlives a failed try, XComs do not."""
+
+    def __init__(self):
+        self.values: dict = {}
+
+    def get(self, key, default=None):
+        return self.values.get(key, default)
+
+    def set(self, key, value):
+        self.values[key] = value
+
+    def delete(self, key):
+        self.values.pop(key, None)
+
+
+@pytest.mark.parametrize("group_api", ["im_groups", "contact_groups"])
+def test_a_retry_names_the_people_its_failed_try_removed(zoom, monkeypatch, group_api):
+    use_group_api(zoom, monkeypatch, group_api)
+    people = _people("r", 44 if group_api == "contact_groups" else 6)
+    stay = people[:20] if group_api == "contact_groups" else people[:2]
+    group_id = _group("Exact Retried", people)
+    zoom.configure(**REMOVAL_CAP[group_api], daily_reset_in=3600)
+    store = StateStore()
+
+    def try_once(ti: ResumableTI) -> dict:
+        return WaveAddMembersOperator(
+            task_id="reconcile", groups=[{"group_id": group_id, "name": "Exact Retried", "emails": stay}],
+            membership="exact", max_removal_share=0.8, on_daily_limit="fail",
+        ).execute({**_context(ti), "task_state_store": store})
+
+    first = ResumableTI()
+    with pytest.raises(AirflowException, match="daily rate limit"):
+        try_once(first)
+
+    (left,) = account_groups(zoom, group_api).values()
+    gone = sorted(set(people) - set(left))
+    assert gone and len(gone) < len(people) - len(stay)
+    partial = first.pushed["partial_result"]
+    (failed,) = partial["failed"]
+    assert sorted(failed["removed"]) == gone and partial["members_removed"] == len(gone)  # the failed try's XCom
+
+    zoom.configure(light_daily=None, heavy_daily=None)
+    result = try_once(ResumableTI())  # the retry: a new try, without the first one's XComs
+
+    assert account_groups(zoom, group_api) == {"Exact Retried": sorted(stay)}
+    (row,) = result["groups"]
+    assert sorted(row["removed"]) == sorted(people[len(stay):])  # the first try's removals too
+    assert result["members_removed"] == len(people) - len(stay)
+    assert store.values == {}  # named now: a later re-run does not count them again
