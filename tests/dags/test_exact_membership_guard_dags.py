@@ -146,3 +146,36 @@ def test_daily_removal_interrupted_by_a_failure_names_who_was_removed(zoom, airf
     logged = capfd.readouterr().out
     assert f"Group '{SALES}': removed {len(gone)} people before a Zoom call failed: " in logged  # the task's error
     assert all(email in logged for email in gone)
+
+
+def test_daily_retry_names_the_people_its_failed_try_removed(zoom, airflow_db, monkeypatch, tmp_path):
+    """Airflow 3.3's task state store carries the failed try's removals to the retry (XComs do not outlive a try)."""
+    import json
+    from datetime import timedelta
+
+    from airflow.models.dagbag import DagBag
+
+    people = _people(6)
+    assert run_day("2026-11-23", extract_conf(tmp_path, _sales(people), "all.csv")).state == "success"
+    # The connection waits for no daily reset: the first try fails at the cap, the retry comes after the reset.
+    conn = json.loads(zoom.server.connection_uri_json())
+    conn["extra"]["max_retry_seconds"] = 0
+    monkeypatch.setenv("AIRFLOW_CONN_ZOOM_DEFAULT", json.dumps(conn))
+    zoom.configure(light_daily=3, daily_reset_in=4)
+    dag = DagBag(dag_folder=str(REPO / "dags")).dags["zoom_onboarding_im_groups"]
+    for task in dag.tasks:
+        task.retries, task.retry_delay = (1, timedelta(seconds=5)) if "reconcile" in task.task_id else (0, task.retry_delay)
+
+    run = dag.test(logical_date=datetime(2026, 11, 23, tzinfo=UTC),
+                   run_conf=extract_conf(tmp_path, _sales(people[:2]), "cut.csv", membership="exact",
+                                         max_removal_share=0.7))
+
+    assert run.state == "success"
+    assert zoom.count(IM_REMOVE, 429) == 1  # the first try was cut by the cap
+    assert account_groups(zoom, "im_groups") == {SALES: emails(*people[:2])}
+    (reconciled,) = xcom_values(run, "onboard_cohort.reconcile_members")
+    assert sorted(reconciled["removed"]) == emails(*people[2:])  # both tries' removals
+    (summary,) = xcom_values(run, "summarize", "summary")
+    assert summary["members_removed"] == 4
+    (event,) = asset_events(run)
+    assert event["extra"]["members_removed"] == 4
