@@ -161,10 +161,10 @@ def test_daily_retry_names_the_people_its_failed_try_removed(zoom, airflow_db, m
     conn = json.loads(zoom.server.connection_uri_json())
     conn["extra"]["max_retry_seconds"] = 0
     monkeypatch.setenv("AIRFLOW_CONN_ZOOM_DEFAULT", json.dumps(conn))
-    zoom.configure(light_daily=3, daily_reset_in=4)
     dag = DagBag(dag_folder=str(REPO / "dags")).dags["zoom_onboarding_im_groups"]
     for task in dag.tasks:
-        task.retries, task.retry_delay = (1, timedelta(seconds=5)) if "reconcile" in task.task_id else (0, task.retry_delay)
+        task.retries, task.retry_delay = (1, timedelta(seconds=10)) if "reconcile" in task.task_id else (0, task.retry_delay)
+    zoom.configure(light_daily=3, daily_reset_in=8)  # the retry comes after the reset
 
     run = dag.test(logical_date=datetime(2026, 11, 23, tzinfo=UTC),
                    run_conf=extract_conf(tmp_path, _sales(people[:2]), "cut.csv", membership="exact",
