@@ -179,3 +179,21 @@ def test_daily_retry_names_the_people_its_failed_try_removed(zoom, airflow_db, m
     assert summary["members_removed"] == 4
     (event,) = asset_events(run)
     assert event["extra"]["members_removed"] == 4
+
+
+@pytest.mark.parametrize("group_api", ["im_groups", "contact_groups"])
+def test_daily_truncated_extracts_in_a_row_are_stopped_at_the_guard(zoom, airflow_db, monkeypatch, tmp_path,
+                                                                     group_api):
+    use_group_api(zoom, monkeypatch, group_api)
+    people = _people(8)
+    assert run_day("2026-11-23", extract_conf(tmp_path, _sales(people), "all.csv")).state == "success"
+    for kept in (6, 4):
+        run = run_day("2026-11-23", extract_conf(tmp_path, _sales(people[:kept]), f"{kept}.csv", membership="exact"))
+        assert run.state == "success"
+
+    run = run_day("2026-11-23", extract_conf(tmp_path, _sales(people[:3]), "3.csv", membership="exact"))
+
+    assert run.state == "failed"
+    assert account_groups(zoom, group_api) == {SALES: emails(*people[:4])}  # nobody removed
+    (summary,) = xcom_values(run, "summarize", "summary")
+    assert summary["failed"] == 1 and not summary.get("members_removed")
