@@ -200,25 +200,58 @@ class ZoomRemovalLimitError(ZoomError):
 
     permanent = True
 
-    def __init__(self, group: str, removing: list[str], members: int, max_share: float):
+    def __init__(self, group: str, removing: list[str], members: int, max_share: float, baseline: int | None = None):
         self.group = group
         self.removing = list(removing)
         self.members = members
         self.max_share = max_share
-        share = len(removing) / members if members else 1.0
+        self.baseline = baseline
         shown = ", ".join(self.removing[:10]) + (", ..." if len(self.removing) > 10 else "")
+        hint = ("A truncated or partial HR extract looks like this: check the extract, or raise max_removal_share if "
+                f"these removals are intended. Would remove: {shown}")
+        if baseline is not None:  # the guard across runs: what the group would keep of the most it has had
+            kept = members - len(removing)
+            super().__init__(
+                f"Group {group!r}: exact membership would leave it {kept} of the {baseline} members it has had "
+                f"(its baseline, kept across runs): {baseline - kept} gone ({(baseline - kept) / baseline:.0%}), more "
+                f"than the Param max_removal_share={max_share:g} allows; nothing was removed. A series of truncated "
+                f"extracts looks like this. {hint}"
+            )
+            return
+        share = len(removing) / members if members else 1.0
         if len(removing) >= members:
             why = "would leave it empty (a group is never emptied)"
         else:
             why = f"more than the Param max_removal_share={max_share:g} allows"
         super().__init__(
             f"Group {group!r}: exact membership would remove {len(removing)} of its {members} members "
-            f"({share:.0%}), {why}; nothing was removed. A truncated or partial HR extract looks like this: check "
-            f"the extract, or raise max_removal_share if these removals are intended. Would remove: {shown}"
+            f"({share:.0%}), {why}; nothing was removed. {hint}"
         )
 
     def __reduce__(self):
-        return type(self), (self.group, self.removing, self.members, self.max_share)
+        return type(self), (self.group, self.removing, self.members, self.max_share, self.baseline)
+
+
+class ZoomRemovalInterrupted(ZoomError):
+    """Exact membership removed some people from a group, then a Zoom call failed: names who is already gone.
+
+    ``removed`` are the people Zoom confirmed removed before ``cause``; the error's text names them, so that the
+    task's log and its error say who left the group even though the task failed. As permanent (or not) as its
+    cause: a retry re-plans the group and removes only who is still there.
+    """
+
+    def __init__(self, group: str, removed: list[str], cause: BaseException):
+        self.group = group
+        self.removed = list(removed)
+        self.cause = cause
+        self.permanent = bool(getattr(cause, "permanent", False))
+        super().__init__(
+            f"Group {group!r}: removed {len(self.removed)} people before a Zoom call failed: "
+            f"{', '.join(self.removed) or 'nobody'}. Then: {describe_error(cause)}"
+        )
+
+    def __reduce__(self):
+        return type(self), (self.group, self.removed, self.cause)
 
 
 class ZoomRateLimitError(ZoomAPIError):

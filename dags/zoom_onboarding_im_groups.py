@@ -145,15 +145,21 @@ def zoom_onboarding_im_groups():
         outcomes = _pull(ti, "create_group", list(range(len(cohorts))))
         # Pull each cohort's result from the path its create took: the other path was skipped and has no
         # XCom (asking for it logs "XCom not found" errors in a green run).
-        member_results = []
+        member_results, interrupted = [], []
         for task_id, outcome in (("add_all_members", "created"), ("reconcile_members", "exists")):
             indexes = [i for i, o in enumerate(outcomes) if o and o.get("outcome") == outcome]
-            member_results += _pull(ti, task_id, indexes)
+            results = _pull(ti, task_id, indexes)
+            member_results += results
+            # Exact membership removed people, then failed: they are gone all the same.
+            if task_id == "reconcile_members":
+                failed = [i for i, r in zip(indexes, results, strict=True) if r is None]
+                interrupted += _pull(ti, task_id, failed, key="removed_before_failure")
         summary = summarize_run(
             cohort_count=len(cohorts),
             outcomes=outcomes,
             member_results=member_results,
             rejected_rows=ti.xcom_pull(task_ids="plan_cohorts", key="rejected_rows"),
+            removed_before_failure=interrupted,
         )
         ti.xcom_push(key="summary", value=summary)
         if summary.get("dry_run"):
@@ -174,11 +180,11 @@ def zoom_onboarding_im_groups():
     onboard_cohort.expand_kwargs(cohorts) >> summarize()
 
 
-def _pull(ti, task_id: str, map_indexes: list[int]) -> list:
+def _pull(ti, task_id: str, map_indexes: list[int], key: str = "return_value") -> list:
     """One value per map index of a task of the cohort group (None where it failed)."""
     if not map_indexes:
         return []
-    values = ti.xcom_pull(task_ids=f"onboard_cohort.{task_id}", map_indexes=map_indexes)
+    values = ti.xcom_pull(task_ids=f"onboard_cohort.{task_id}", map_indexes=map_indexes, key=key)
     return list(values) if isinstance(values, (list, tuple)) else [values]
 
 
@@ -187,20 +193,25 @@ def _add_members(
 ) -> dict:
     # Airflow 3.3 cannot skip the path not taken inside a *mapped* task group (the branch's skip
     # targets map indexes that are not expanded yet), so each path checks the outcome itself.
+    from airflow.sdk import get_current_context
+
     from airflow_provider_zoom._compat import AirflowSkipException
     from airflow_provider_zoom.exceptions import fail_fast_on_permanent_errors
+    from airflow_provider_zoom.groups.removal_baseline import default_baselines
     from airflow_provider_zoom.hooks.zoom import ZoomHook
     from airflow_provider_zoom.onboarding.membership import sync_members
+    from airflow_provider_zoom.operators._removal_ledger import removals_across_tries
 
     if outcome["outcome"] != expected:
         raise AirflowSkipException(f"group {outcome['name']!r} was {outcome['outcome']}, not {expected}")
-    with fail_fast_on_permanent_errors():
-        result = sync_members(
-            ZoomHook(zoom_conn_id=ZOOM_CONN_ID), outcome["group_id"], emails, name=outcome["name"], keep=keep,
+    with fail_fast_on_permanent_errors():  # who was removed before a failure: XCom removed_before_failure
+        result = removals_across_tries(get_current_context(), outcome["group_id"], lambda: sync_members(
+            ZoomHook(zoom_conn_id=ZOOM_CONN_ID).groups, outcome["group_id"], emails, name=outcome["name"], keep=keep,
             only_missing=only_missing, membership=params["membership"] if expected == "exists" else "add_only",
             max_removal_share=params["max_removal_share"], dry_run=bool(params["dry_run"]),
-            action="create" if expected == "created" else "exists",
-        )
+            action="create" if expected == "created" else "exists", keep_members=params.get("keep_members"),
+            baselines=default_baselines(),
+        ))
     return {"name": outcome["name"], "outcome": outcome["outcome"], **result}
 
 

@@ -106,6 +106,7 @@ def zoom_onboarding_wave():
         only_missing=True,
         membership="{{ params.membership }}",
         max_removal_share="{{ params.max_removal_share }}",
+        keep_members="{{ params.keep_members }}",
         dry_run="{{ params.dry_run }}",
         **WAVE_SETTINGS,
     )

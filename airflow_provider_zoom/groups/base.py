@@ -8,9 +8,9 @@ The member results are ``TypedDict``s: they are the XCom rows as they are, plain
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, Protocol, TypedDict
 
 if TYPE_CHECKING:
     from airflow_provider_zoom.group_spec import GroupSpec
@@ -24,6 +24,7 @@ __all__ = [
     "MembersAdded",
     "PlannedRemoval",
     "Rejection",
+    "RemovalCallback",
 ]
 
 Action = Literal["created", "exists"]
@@ -88,10 +89,16 @@ class PlannedRemoval(TypedDict):
     email: str
 
 
+#: Called with a member's email (its id when it has none) as soon as Zoom confirmed that member's removal, so
+#: that a caller knows everyone removed even when a later call of the same batch fails.
+RemovalCallback = Callable[[str], None]
+
+
 class MemberPlan(TypedDict):
     """What reconciling a group with a list of people would do, from reads only.
 
-    ``members`` is how many people the group has now; ``remove`` its members who may not stay.
+    ``members`` is how many people the group has now; ``remove`` its members who may not stay; ``kept`` (set by
+    ``groups.membership``) the members ``keep_members`` keeps although the cohort does not list them.
     """
 
     group_id: str | None
@@ -101,6 +108,7 @@ class MemberPlan(TypedDict):
     pending: list[str]
     rejected: list[Rejection]
     remove: list[PlannedRemoval] | None
+    kept: NotRequired[list[str]]
 
 
 class GroupAPI(Protocol):
@@ -149,6 +157,12 @@ class GroupAPI(Protocol):
         """What reconciling the group with ``emails`` would do; ``keep`` (None: nobody is removed) may stay."""
         ...
 
-    def remove_members(self, group_id: str, members: Iterable[PlannedRemoval]) -> list[str]:
-        """Remove the members a plan listed in ``remove``; return their emails."""
+    def remove_members(
+        self, group_id: str, members: Iterable[PlannedRemoval], *, on_removed: RemovalCallback | None = None
+    ) -> list[str]:
+        """Remove the members a plan listed in ``remove``; return their emails.
+
+        ``on_removed`` is called per person as soon as Zoom confirmed the removal: when a later call fails (a
+        daily limit, an outage), the caller still knows who is gone, though this method raises.
+        """
         ...

@@ -38,6 +38,7 @@ from airflow_provider_zoom.groups.base import (
     MemberPlan,
     MembersAdded,
     PlannedRemoval,
+    RemovalCallback,
 )
 from airflow_provider_zoom.groups.im_form import im_form_fields
 from airflow_provider_zoom.groups.names import NameIndex
@@ -161,10 +162,12 @@ class IMGroups:
             ],
         )
 
-    def remove_members(self, group_id: str, members: Iterable[PlannedRemoval]) -> list[str]:
+    def remove_members(
+        self, group_id: str, members: Iterable[PlannedRemoval], *, on_removed: RemovalCallback | None = None
+    ) -> list[str]:
         """Remove members one call each (``DELETE /im/groups/{groupId}/members/{memberId}``, Light); return the
-        emails removed. A member Zoom no longer finds (a 404 other than code 4130, "group does not exist") was
-        removed meanwhile: not counted.
+        emails removed, each also given to ``on_removed`` right after its call. A member Zoom no longer finds (a
+        404 other than code 4130, "group does not exist") was removed meanwhile: not counted.
         """
         removed: list[str] = []
         for member in members:
@@ -176,6 +179,8 @@ class IMGroups:
                     raise
                 continue
             removed.append(member.get("email") or member["id"])
+            if on_removed is not None:
+                on_removed(removed[-1])
         return removed
 
     # -- IM Groups' own calls ---------------------------------------------------------------------------

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from airflow_provider_zoom._transport.oauth import S2SCredentials
     from airflow_provider_zoom._transport.requester import Requester
     from airflow_provider_zoom.group_spec import GroupSpec
-    from airflow_provider_zoom.groups.base import PlannedRemoval
+    from airflow_provider_zoom.groups.base import PlannedRemoval, RemovalCallback
 
 __all__ = ["BACKENDS", "Backend", "SelectedGroups", "register"]
 
@@ -154,6 +154,8 @@ class SelectedGroups:
     ) -> MemberPlan:
         return self._call(lambda api: api.plan_members(group_id, emails, keep=keep, list_current=list_current))
 
-    def remove_members(self, group_id: str, members: Iterable[PlannedRemoval]) -> list[str]:
+    def remove_members(
+        self, group_id: str, members: Iterable[PlannedRemoval], *, on_removed: RemovalCallback | None = None
+    ) -> list[str]:
         planned = list(members)
-        return self._call(lambda api: api.remove_members(group_id, planned))
+        return self._call(lambda api: api.remove_members(group_id, planned, on_removed=on_removed))

@@ -29,7 +29,7 @@ from airflow_provider_zoom.groups.base import GroupOutcome
 
 if TYPE_CHECKING:
     from airflow_provider_zoom.group_spec import GroupSpec
-    from airflow_provider_zoom.groups.base import GroupRef, MemberPlan, MembersAdded, PlannedRemoval
+    from airflow_provider_zoom.groups.base import GroupRef, MemberPlan, MembersAdded, PlannedRemoval, RemovalCallback
     from airflow_provider_zoom.groups.contact.backend import ContactGroups
     from airflow_provider_zoom.groups.im import IMGroups
     from airflow_provider_zoom.groups.selection import SelectedGroups
@@ -398,9 +398,12 @@ class ZoomHook(HttpHook):
         """``hook.groups.plan_members``: what reconciling a group with ``emails`` would do; reads only."""
         return self.groups.plan_members(group_id, emails, keep=keep, list_current=list_current)
 
-    def remove_members(self, group_id: str, members: list[PlannedRemoval]) -> list[str]:
-        """``hook.groups.remove_members``: remove what ``plan_members`` listed in ``remove``; returns emails."""
-        return self.groups.remove_members(group_id, members)
+    def remove_members(
+        self, group_id: str, members: list[PlannedRemoval], *, on_removed: RemovalCallback | None = None
+    ) -> list[str]:
+        """``hook.groups.remove_members``: remove what ``plan_members`` listed in ``remove``; returns emails
+        (``on_removed``: called per person as Zoom confirms)."""
+        return self.groups.remove_members(group_id, members, on_removed=on_removed)
 
     def find_group(self, name: str) -> GroupRef | None:
         """``hook.groups.find_group``: ``{"group_id", "name"}`` or None; reads only."""

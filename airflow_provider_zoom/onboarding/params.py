@@ -25,7 +25,7 @@ DEFAULT_MAX_REJECTED_SHARE = 0.5  # onboarding.planning's default, without impor
 
 def cohort_params(*, hr_extract_path: str, extract_description: str = "CSV extract of new hires") -> dict[str, Param]:
     """What both onboarding DAGs take: the extract, the cohort groups' names and settings, the quarantine, exact
-    membership and its guard, and dry runs. ``hr_extract_path`` is the DAG's default extract."""
+    membership, its guard and the members it keeps, and dry runs. ``hr_extract_path`` is the DAG's default extract."""
     return {
         "hr_extract_path": Param(hr_extract_path, type="string", description=extract_description),
         "group_name_template": Param(
@@ -51,6 +51,11 @@ def cohort_params(*, hr_extract_path: str, extract_description: str = "CSV extra
         "max_removal_share": Param(
             DEFAULT_MAX_REMOVAL_SHARE, type="number", minimum=0, maximum=1,
             description="exact: stop, removing nobody, when a run would remove more than this share of a group",
+        ),
+        "keep_members": Param(
+            [], type="array", items={"type": "string"},
+            description="exact: never remove these members: emails or patterns such as *@hr.example.com "
+            "(case-insensitive)",
         ),
         "dry_run": Param(
             False, type="boolean", description="Read the account, write nothing, log what a real run would do",

@@ -250,8 +250,12 @@ def summarize_run(
     outcomes: Sequence[dict | None] | None = (),
     member_results: Sequence[dict | None] | None = (),
     rejected_rows: int | None = None,
+    removed_before_failure: Sequence[list[str] | None] | None = (),
 ) -> dict[str, Any]:
     """Count what the run did. A cohort counts as failed unless one of its member paths finished.
+
+    ``removed_before_failure``: per member task that failed, the people exact membership had removed before
+    (its ``removed_before_failure`` XCom): they are gone from Zoom, so ``members_removed`` counts them.
 
     ``cohort_count=None`` means the plan step failed (no cohorts at all): the summary says so plainly
     (``plan_failed``, ``message``) instead of counting. ``rejected_rows`` is the plan's count of rejected
@@ -276,8 +280,9 @@ def summarize_run(
         summary["members_rejected"] = sum(len(r.get("rejected") or []) for r in finished)
     if any("pending" in r for r in finished):
         summary["members_pending"] = sum(len(r.get("pending") or []) for r in finished)
-    if any("removed" in r for r in finished):
-        summary["members_removed"] = sum(len(r.get("removed") or []) for r in finished)
+    interrupted = [r for r in removed_before_failure or () if r]
+    if any("removed" in r for r in finished) or interrupted:
+        summary["members_removed"] = sum(len(r.get("removed") or []) for r in finished) + sum(map(len, interrupted))
     if any(r.get("dry_run") for r in [*answered, *finished]):
         summary["dry_run"] = 1  # every count above is what a real run would do; nothing was written
     return summary

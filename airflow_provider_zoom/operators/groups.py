@@ -172,13 +172,18 @@ class AddGroupMembersOperator(BaseOperator):
         become exactly ``emails``; the others are removed and reported by email in ``removed`` (templated).
     :param max_removal_share: with ``exact``, stop before any change (``ZoomRemovalLimitError``, naming the
         group, the count and the share) when more than this share of the group would go; a group is never
-        emptied (default 0.5, templated).
+        emptied (default 0.5, templated). Held across runs too: the group may not be left with less than
+        ``1 - max_removal_share`` of the most members it has had (``groups.removal_baseline``).
+    :param keep_members: with ``exact``, members never removed: emails or ``fnmatch`` patterns such as
+        ``*@hr.example.com`` (case-insensitive; templated), reported in ``kept``.
     :param dry_run: read the group (list and get calls only), write nothing, and return what a real run
         would do: ``added`` (would add), ``pending``, ``removed`` (would remove, with ``exact``), ``blocked``
         (the removal limit a real run would stop at) and ``"dry_run": true`` (templated).
     """
 
-    template_fields: Sequence[str] = ("group_id", "emails", "membership", "max_removal_share", "zoom_dry_run")
+    template_fields: Sequence[str] = (
+        "group_id", "emails", "membership", "max_removal_share", "zoom_dry_run", "keep_members",
+    )
     ui_color = "#2D8CFF"
 
     def __init__(
@@ -191,11 +196,13 @@ class AddGroupMembersOperator(BaseOperator):
         max_removal_share: float | str = DEFAULT_MAX_REMOVAL_SHARE,
         dry_run: bool | str = False,
         zoom_conn_id: str = DEFAULT_CONN_ID,
+        keep_members: list[str] | str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         if "{{" not in str(membership) and membership not in MEMBERSHIP_CHOICES:
             raise ValueError(f"membership must be one of {MEMBERSHIP_CHOICES}, not {membership!r}")
+        self.keep_members = keep_members
         self.group_id = group_id
         self.emails = emails
         self.only_missing = only_missing
@@ -208,6 +215,7 @@ class AddGroupMembersOperator(BaseOperator):
         from airflow_provider_zoom._compat import AirflowFailException
         from airflow_provider_zoom.exceptions import fail_fast_on_permanent_errors
         from airflow_provider_zoom.groups.membership import format_dry_run, sync_members
+        from airflow_provider_zoom.groups.removal_baseline import default_baselines
         from airflow_provider_zoom.hooks.zoom import ZoomHook
 
         dry_run = _flag(self.task_id, "dry_run", self.zoom_dry_run)
@@ -220,7 +228,8 @@ class AddGroupMembersOperator(BaseOperator):
             result = sync_members(
                 hook.groups, self.group_id or None, self.emails, only_missing=self.only_missing,
                 membership=self.membership, max_removal_share=self.max_removal_share, dry_run=dry_run,
-                action="exists" if self.group_id else "create",
+                action="exists" if self.group_id else "create", keep_members=self.keep_members,
+                baselines=default_baselines(),
             )
         if dry_run:
             self.log.info("Dry run, nothing written; a real run would do:\n%s", format_dry_run([result]))

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from airflow.sdk import BaseOperator
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from airflow_provider_zoom.exceptions import ZoomRateLimitError
     from airflow_provider_zoom.group_spec import GroupSpec
-    from airflow_provider_zoom.groups.base import GroupOutcome, MembersAdded
+    from airflow_provider_zoom.groups.base import GroupOutcome, MemberPlan, MembersAdded
     from airflow_provider_zoom.hooks.zoom import ZoomHook
 
 DEFAULT_MAX_WORKERS = 8
@@ -133,6 +133,10 @@ class _WaveOperator(BaseOperator):
             )
         return self.on_daily_limit == "defer"
 
+    def _progress(self, context: Context, resumed: bool) -> dict[str, Any]:
+        """What earlier parts of this try did (the ``wave_progress`` XCom), or nothing on a fresh start."""
+        return dict((context["ti"].xcom_pull(task_ids=self.task_id, key=PROGRESS_XCOM_KEY) if resumed else None) or {})
+
     def _run_resumable(
         self,
         context: Context,
@@ -143,19 +147,25 @@ class _WaveOperator(BaseOperator):
         row: Callable[[Any, Any], dict[str, Any]],
         label: str,
         resumed: bool,
+        progress: dict[str, Any] | None = None,
+        stage: str | None = None,
     ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
         """Run the wave's items not done by an earlier part of this try; defer on a daily limit.
 
         Returns ``(done, failed)`` keyed by ``key(item)``: ``done`` holds ``row(item, outcome)``, ``failed``
         ``{"reason", "permanent"}``. Both are kept in the ``wave_progress`` XCom across deferrals, so a
-        resumed task sends each item at most once more than an uninterrupted run would: never.
+        resumed task sends each item at most once more than an uninterrupted run would: never. A task of
+        several steps passes its ``progress`` (saved whole with a deferral, so it may hold more, such as
+        who was removed) and names each step's part of it by ``stage``.
         """
         from airflow_provider_zoom.exceptions import ZoomRateLimitError, describe_error
         from airflow_provider_zoom.operators._wave_runner import run_wave
 
-        progress = (context["ti"].xcom_pull(task_ids=self.task_id, key=PROGRESS_XCOM_KEY) if resumed else None) or {}
-        done: dict[str, dict[str, Any]] = dict(progress.get("done", {}))
-        failed: dict[str, dict[str, Any]] = dict(progress.get("failed", {}))
+        if progress is None:
+            progress = self._progress(context, resumed)
+        part = progress.get(stage, {}) if stage else progress
+        done: dict[str, dict[str, Any]] = dict(part.get("done", {}))
+        failed: dict[str, dict[str, Any]] = dict(part.get("failed", {}))
         todo = [item for item in items if key(item) not in done and key(item) not in failed]
         if resumed:
             self.log.info(
@@ -177,11 +187,17 @@ class _WaveOperator(BaseOperator):
             finished += 1
         if limited is not None:
             idle = 0 if finished else int(progress.get("idle_deferrals", 0)) + 1
-            self._defer_until_reset(context, limited, done, failed, idle, waiting=len(items) - len(done) - len(failed))
+            if stage:
+                progress[stage] = {"done": done, "failed": failed}
+            else:
+                progress.update(done=done, failed=failed)
+            progress["idle_deferrals"] = idle
+            self._defer_until_reset(context, limited, progress, finished=len(done) + len(failed),
+                                    waiting=len(items) - len(done) - len(failed))
         return done, failed
 
     def _defer_until_reset(
-        self, context: Context, exc: ZoomRateLimitError, done: dict, failed: dict, idle: int, waiting: int
+        self, context: Context, exc: ZoomRateLimitError, progress: dict[str, Any], finished: int, waiting: int
     ) -> None:
         from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 
@@ -189,19 +205,17 @@ class _WaveOperator(BaseOperator):
         from airflow_provider_zoom.exceptions import describe_error
         from airflow_provider_zoom.operators._wave_runner import daily_limit_resume_at
 
-        if idle > MAX_IDLE_DEFERRALS:
+        if progress["idle_deferrals"] > MAX_IDLE_DEFERRALS:
             raise AirflowException(
                 f"Zoom's daily limit still refused every call after {MAX_IDLE_DEFERRALS} waits for its reset; "
-                f"{len(done)} done, {waiting} not sent. Last: {describe_error(exc)}"
+                f"{finished} done, {waiting} not sent. Last: {describe_error(exc)}"
             )
         moment, capped = daily_limit_resume_at(exc, now=datetime.now(timezone.utc), max_wait=self.daily_limit_max_wait)
-        context["ti"].xcom_push(
-            key=PROGRESS_XCOM_KEY, value={"done": done, "failed": failed, "idle_deferrals": idle}
-        )
+        context["ti"].xcom_push(key=PROGRESS_XCOM_KEY, value=progress)
         self.log.warning(
             "Zoom's daily limit of the %s category is used up (Zoom: resets at %s): %d done, %d waiting. "
             "Deferring until %s%s; the worker and pool slots are free meanwhile",
-            exc.category or "unknown", exc.reset_at or "not said", len(done) + len(failed), waiting,
+            exc.category or "unknown", exc.reset_at or "not said", finished, waiting,
             moment.strftime("%Y-%m-%dT%H:%M:%SZ"), " (daily_limit_max_wait)" if capped else "",
         )
         self.defer(trigger=DateTimeTrigger(moment=moment), method_name="resume_wave")
@@ -443,15 +457,26 @@ class WaveAddMembersOperator(_WaveOperator):
         ``removed`` and in total in ``members_removed``. Every group is planned (list calls) before anything is
         written, and the task stops (``ZoomRemovalLimitError`` naming each group, how many would go and the
         share) without any change when a group would lose more than ``max_removal_share`` or be emptied.
-    :param max_removal_share: see ``membership`` (default 0.5).
+    :param max_removal_share: see ``membership`` (default 0.5). The share is also held across runs: a group may
+        not be left with less than ``1 - max_removal_share`` of the most members it has had, its baseline, kept
+        in an Airflow Variable per group (``groups.removal_baseline``).
+    :param keep_members: with ``exact``, members never removed: emails or ``fnmatch`` patterns such as
+        ``*@hr.example.com`` (case-insensitive; a list, or one string separated by commas or spaces; templated).
+        They are reported per group in ``kept``.
     :param dry_run: plan every group (list and get calls only), write nothing, and return per group what a
         real run would do: ``added`` (would add), ``pending``, ``removed`` (would remove, with ``exact``),
         ``blocked``; the result has ``"dry_run": true`` and the task log a table.
+
+    Exact membership and dry runs defer on Zoom's daily limit like an ``add_only`` wave: the groups planned,
+    the groups done and each person removed wait in the ``wave_progress`` XCom, and the resumed task plans
+    again (reads) and applies only the groups not done. Every removal Zoom confirmed is logged as it happens
+    and reported in ``removed`` / ``members_removed``, also for a group that failed after it (its ``failed``
+    entry's ``removed``).
     """
 
     template_fields: Sequence[str] = (
         "groups", "members_by_name", "report_dir", "plan", "membership", "max_removal_share", "zoom_dry_run",
-        "on_daily_limit",
+        "on_daily_limit", "keep_members",
     )
 
     def __init__(
@@ -464,11 +489,13 @@ class WaveAddMembersOperator(_WaveOperator):
         membership: str = "add_only",
         max_removal_share: float | str = DEFAULT_MAX_REMOVAL_SHARE,
         dry_run: bool | str = False,
+        keep_members: list[str] | str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         if "{{" not in str(membership) and membership not in MEMBERSHIP_CHOICES:
             raise ValueError(f"membership must be one of {MEMBERSHIP_CHOICES}, not {membership!r}")
+        self.keep_members = keep_members
         self.groups = groups
         self.members_by_name = members_by_name
         self.source = source
@@ -504,16 +531,17 @@ class WaveAddMembersOperator(_WaveOperator):
     def _wave(self, context: Context, *, resumed: bool) -> dict[str, Any]:
         from airflow_provider_zoom.assets import zoom_target
         from airflow_provider_zoom.exceptions import fail_fast_on_permanent_errors
-        from airflow_provider_zoom.groups.membership import check_membership, check_removal_share
+        from airflow_provider_zoom.groups.membership import check_membership, check_removal_share, keep_patterns
 
         dry_run = _flag(self.task_id, "dry_run", self.zoom_dry_run)
         with fail_fast_on_permanent_errors():  # unreadable emails or settings: the same input fails again
             exact = check_membership(self.membership) == "exact"
             share = check_removal_share(self.max_removal_share)
+            keep_patterns(self.keep_members)
             # With exact, a cohort whose people are all in already still has its leavers to remove.
             assignments = [a for a in self._assignments() if a.get("emails") or (exact and a.get("group_id"))]
         if exact or dry_run:
-            return self._planned(context, assignments, exact=exact, share=share, dry_run=dry_run)
+            return self._planned(context, assignments, exact=exact, share=share, dry_run=dry_run, resumed=resumed)
         numbered = list(enumerate(assignments))
         hook = self._hook()
         done, failures = self._run_resumable(
@@ -553,51 +581,124 @@ class WaveAddMembersOperator(_WaveOperator):
         return self._finish(context, result, ("groups",), errors)
 
     def _planned(
-        self, context: Context, assignments: list[dict[str, Any]], *, exact: bool, share: float, dry_run: bool
+        self, context: Context, assignments: list[dict[str, Any]], *, exact: bool, share: float, dry_run: bool,
+        resumed: bool,
     ) -> dict[str, Any]:
-        """Exact membership or a dry run: ``groups.membership.plan_wave`` plans every group (reads only), the
-        removals are checked, then ``apply_wave`` applies them all. A truncated extract stops the task with
-        nothing removed (and nothing added: fix the extract or the Param, then re-run).
+        """Exact membership or a dry run: every group is planned (reads only), the removals are checked, then
+        the plans are applied. A truncated extract stops the task with nothing removed (and nothing added: fix
+        the extract or the Param, then re-run).
+
+        Both steps defer on Zoom's daily limit (``_run_resumable``, stages ``plans`` and ``apply``). After a
+        deferral in the apply step, each group not done is planned again as it is then (the people already
+        removed are gone from it) and checked again against its baseline; ``removed`` in the progress is the
+        ledger of everyone removed so far, by group.
         """
         from airflow_provider_zoom._compat import AirflowFailException
         from airflow_provider_zoom.assets import zoom_target
+        from airflow_provider_zoom.emails import union_emails
         from airflow_provider_zoom.groups.membership import (
-            apply_wave,
+            WavePlan,
+            apply_plan,
             blocked_removals,
+            check_removals,
             dry_run_rows,
             format_dry_run,
-            plan_wave,
+            plan_group,
         )
-        from airflow_provider_zoom.operators._wave_runner import run_wave
+        from airflow_provider_zoom.groups.removal_baseline import default_baselines
+        from airflow_provider_zoom.operators._removal_ledger import earlier_removals, forget_removals, keep_removals
 
         hook = self._hook()
+        groups = hook.groups
+        progress = self._progress(context, resumed)
+        numbered = sorted(enumerate(assignments), key=lambda n: _assignment_name(n[1]))
 
-        def run(items: list[Any], call: Callable[[Any], Any], label: str) -> list[tuple[Any, Any, Any]]:
-            return run_wave(items, call, max_workers=self.max_workers, label=label, log=self.log)
+        def key(n: tuple[int, dict[str, Any]]) -> str:
+            return str(n[0])  # the same inputs give the same order when the task resumes
 
-        wave = plan_wave(hook.groups, assignments, only_missing=self.only_missing,
-                         membership="exact" if exact else "add_only", run=run)
-        if dry_run:
-            action = "create" if self.source == "created" and isinstance(self.groups, dict) else "exists"
-            rows = dry_run_rows(wave, share, action=action)
-            self.log.info("Dry run, nothing written; a real run would do:\n%s", format_dry_run(rows))
-            result = self._member_result(assignments, rows, wave.failed, exact=exact)
-            result["dry_run"] = True
-            return self._finish(context, result, ("groups",), wave.errors)
-        blocked = blocked_removals(wave, share)
-        if blocked:
-            for limit in blocked:
-                self.log.error("%s", limit)
-            context["ti"].xcom_push(key="removal_limit", value=[str(limit) for limit in blocked])
-            more = f" (and {len(blocked) - 1} more groups, see the log)" if len(blocked) > 1 else ""
-            raise AirflowFailException(f"{blocked[0]}{more}")
-        groups = apply_wave(hook.groups, wave, run=run)
-        result = self._member_result(assignments, groups, wave.failed, exact=exact)
+        def plan_one(n: tuple[int, dict[str, Any]]) -> Any:
+            a = n[1]
+            return plan_group(groups, a["group_id"], a["emails"], keep=a.get("keep"), only_missing=self.only_missing,
+                              membership="exact" if exact else "add_only", keep_members=self.keep_members)
+
+        applying = progress.get("stage") == "apply"
+        fresh: dict[str, Any] = {}
+        if not applying:
+            plans, plan_failed = self._run_resumable(
+                context, numbered, key=key, call=plan_one, row=lambda n, plan: dict(plan), label="group plans",
+                resumed=resumed, progress=progress, stage="plans",
+            )
+            wave = WavePlan(plans=[(n[1], cast("MemberPlan", plans[key(n)])) for n in numbered if key(n) in plans])
+            stored = self._stored_baselines(groups, wave) if exact else {}
+            baselines = {group_id: max(stored[group_id] or 0, plan["members"])
+                         for _, plan in wave.plans if (group_id := str(plan["group_id"])) in stored}
+            if dry_run:
+                action = "create" if self.source == "created" and isinstance(self.groups, dict) else "exists"
+                rows = dry_run_rows(wave, share, action=action, baselines=baselines)
+                self.log.info("Dry run, nothing written; a real run would do:\n%s", format_dry_run(rows))
+                result = self._member_result(assignments, rows, _failed_rows(numbered, plan_failed, {}), exact=exact)
+                result["dry_run"] = True
+                return self._finish(context, result, ("groups",), list(plan_failed.values()))
+            blocked = blocked_removals(wave, share, baselines)
+            if blocked:
+                for limit in blocked:
+                    self.log.error("%s", limit)
+                context["ti"].xcom_push(key="removal_limit", value=[str(limit) for limit in blocked])
+                more = f" (and {len(blocked) - 1} more groups, see the log)" if len(blocked) > 1 else ""
+                raise AirflowFailException(f"{blocked[0]}{more}")
+            store = default_baselines()
+            for group_id, baseline in baselines.items():  # before any removal: the guard of later runs
+                if baseline != stored[group_id]:
+                    store.raise_to(groups.api_name, group_id, baseline)
+            fresh = dict(plans)
+            earlier = earlier_removals(context)  # by failed tries of this task: named again in this one's result
+            progress = {"stage": "apply", "plan_failed": plan_failed, "baselines": baselines,
+                        "idle_deferrals": progress.get("idle_deferrals", 0), "earlier_tries": bool(earlier),
+                        "removed": {key(n): earlier[str(n[1]["group_id"])] for n in numbered
+                                    if str(n[1]["group_id"]) in earlier}}
+        plan_failed = progress["plan_failed"]
+        ledger: dict[str, list[str]] = progress["removed"]
+
+        def apply_one(n: tuple[int, dict[str, Any]]) -> dict[str, Any]:
+            plan = fresh.pop(key(n), None)
+            if plan is None:  # resumed after a deferral: the group as it is now, checked again
+                plan = plan_one(n)
+                check_removals(_assignment_name(n[1]), plan, share, progress["baselines"].get(str(plan["group_id"])))
+            return apply_plan(groups, plan, name=n[1].get("name"), on_removed=ledger.setdefault(key(n), []).append)
+
+        def row(n: tuple[int, dict[str, Any]], outcome: dict[str, Any]) -> dict[str, Any]:
+            return {"name": _assignment_name(n[1]), **outcome, "removed": union_emails(ledger.get(key(n), []))}
+
+        done, failures = self._run_resumable(
+            context, [n for n in numbered if key(n) not in plan_failed], key=key, call=apply_one, row=row,
+            label="group members", resumed=applying, progress=progress, stage="apply",
+        )
+        failed = _failed_rows(numbered, {**plan_failed, **failures}, ledger)
+        for entry in failed:
+            if entry.get("removed"):
+                self.log.error("Group %s failed after removing %d people: %s. %s", entry["name"],
+                               len(entry["removed"]), ", ".join(entry["removed"]), entry["reason"])
+        if failures or plan_failed:  # the task fails: a retry names these people again
+            keep_removals(context, {str(n[1]["group_id"]): ledger.get(key(n), []) for n in numbered})
+        elif progress["earlier_tries"]:
+            forget_removals(context)
+        result = self._member_result(assignments, [done[key(n)] for n in numbered if key(n) in done], failed,
+                                     exact=exact)
         result.update(zoom_target(hook))
         self.log.info("Members: %d added, %d removed across %d groups, %d refused by Zoom, %d groups failed",
-                      result["members_added"], result["members_removed"], len(groups), result["members_rejected"],
-                      len(wave.failed))
-        return self._finish(context, result, ("groups",), wave.errors)
+                      result["members_added"], result.get("members_removed", 0), len(done),
+                      result["members_rejected"], len(failed))
+        return self._finish(context, result, ("groups",), [*plan_failed.values(), *failures.values()])
+
+    @staticmethod
+    def _stored_baselines(groups: Any, wave: Any) -> dict[str, int | None]:
+        """``{group_id: stored baseline or None}`` of the planned groups that exist (read from the task's main
+        thread: Variables go through the task's supervisor)."""
+        from airflow_provider_zoom.groups.removal_baseline import default_baselines
+
+        store = default_baselines()
+        return {str(plan["group_id"]): store.get(groups.api_name, str(plan["group_id"]))
+                for _, plan in wave.plans if plan["group_id"]}
 
     @staticmethod
     def _member_result(
@@ -613,7 +714,7 @@ class WaveAddMembersOperator(_WaveOperator):
             "failed": failed,
         }
         if exact:  # add_only results keep their shape: no removals are part of them
-            result["members_removed"] = sum(len(g.get("removed") or []) for g in groups)
+            result["members_removed"] = sum(len(g.get("removed") or []) for g in [*groups, *failed])
         return result
 
 
@@ -628,6 +729,23 @@ def _group_row(spec: GroupSpec, outcome: GroupOutcome) -> dict[str, Any]:
         group["members_rejected"] = [dict(r) for r in outcome.members_rejected]
     group["outcome"] = outcome.outcome
     return group
+
+
+def _assignment_name(assignment: dict[str, Any]) -> str:
+    return str(assignment.get("name", assignment["group_id"]))
+
+
+def _failed_rows(
+    numbered: list[tuple[int, dict[str, Any]]], failures: dict[str, dict[str, Any]], ledger: dict[str, list[str]]
+) -> list[dict[str, Any]]:
+    """The ``failed`` entries of a member wave, by name; a group that failed after removals names them."""
+    rows: list[dict[str, Any]] = []
+    for position, assignment in numbered:
+        if str(position) in failures:
+            rows.append({"name": _assignment_name(assignment), "reason": failures[str(position)]["reason"]})
+            if ledger.get(str(position)):
+                rows[-1]["removed"] = list(ledger[str(position)])
+    return rows
 
 
 def _members_row(numbered: tuple[int, dict[str, Any]], outcome: MembersAdded) -> dict[str, Any]:

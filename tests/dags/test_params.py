@@ -28,6 +28,7 @@ SHARED_DEFAULTS = {
     "max_rejected_share": 0.5,
     "membership": "add_only",
     "max_removal_share": 0.5,
+    "keep_members": [],
     "dry_run": False,
 }
 WAVE_DEFAULTS = {
@@ -56,6 +57,7 @@ def test_both_dags_keep_their_param_names_defaults_and_order():
         assert wave.get_param(name).schema["enum"] == choices
     assert daily.get_param("group_type").schema["enum"] == ENUMS["group_type"]
     assert daily.get_param("max_removal_share").schema == {"type": "number", "minimum": 0, "maximum": 1}
+    assert wave.get_param("keep_members").schema == {"type": "array", "items": {"type": "string"}}
 
 
 def test_every_call_builds_params_of_its_own():

@@ -54,7 +54,10 @@ class _ThirdAPI:
         return {"group_id": group_id, "members": 0, "add": list(emails), "already_members": [], "pending": [],
                 "rejected": [], "remove": []}
 
-    def remove_members(self, group_id, members):
+    def remove_members(self, group_id, members, *, on_removed=None):
+        for member in members:
+            if on_removed is not None:
+                on_removed(member["email"])
         return [m["email"] for m in members]
 
 

@@ -30,6 +30,7 @@ from airflow_provider_zoom.groups.base import (
     MembersAdded,
     PlannedRemoval,
     Rejection,
+    RemovalCallback,
 )
 from airflow_provider_zoom.groups.contact.one_per_name import INDEX_MAX_AGE_S, MAX_CONVERGE_ROUNDS, OneGroupPerName
 from airflow_provider_zoom.groups.contact.users import ACTIVE, PENDING, UserDirectory, ZoomUser
@@ -274,10 +275,19 @@ class ContactGroups:
         )
 
 
-    def remove_members(self, group_id: str, members: Iterable[PlannedRemoval]) -> list[str]:
-        """Remove ``plan_members``' ``remove`` entries (20 IDs per call, Heavy); return the emails removed."""
+    def remove_members(
+        self, group_id: str, members: Iterable[PlannedRemoval], *, on_removed: RemovalCallback | None = None
+    ) -> list[str]:
+        """Remove ``plan_members``' ``remove`` entries (20 IDs per call, Heavy); return the emails removed, each
+        also given to ``on_removed`` once the call that removed it succeeded."""
         email_by_id = {str(m["id"]): m.get("email") or str(m["id"]) for m in members}
-        result = self.client.remove_members(group_id, list(email_by_id))
+
+        def confirmed(ids: list[str]) -> None:
+            for member_id in ids:
+                if on_removed is not None:
+                    on_removed(email_by_id[member_id])
+
+        result = self.client.remove_members(group_id, list(email_by_id), on_removed=confirmed if on_removed else None)
         return [email_by_id[i] for i in result["removed"]]
 
 

@@ -152,11 +152,14 @@ class ContactGroupsClient:
         return added
 
 
-    def remove_members(self, group_id: str, user_ids: Iterable[str]) -> dict[str, Any]:
+    def remove_members(
+        self, group_id: str, user_ids: Iterable[str], *, on_removed: Callable[[list[str]], None] | None = None
+    ) -> dict[str, Any]:
         """Remove members by ID, 20 per call. Refuses (``ZoomInvalidInput``) to remove a group's last member.
 
         Returns ``{"group_id", "removed": [ids], "not_members": [ids]}``; IDs not in the group are not sent
-        (Zoom would refuse the whole call for one of them).
+        (Zoom would refuse the whole call for one of them). ``on_removed`` gets each call's IDs once Zoom took
+        it, so a failure of a later call still leaves the earlier ones known.
         """
         wanted = list(dict.fromkeys(i.strip() for i in user_ids if isinstance(i, str) and i.strip()))
         current = [str(m.get("id")) for m in self.list_members(group_id) if m.get("id")]
@@ -171,6 +174,8 @@ class ContactGroupsClient:
             batch = to_remove[start : start + MAX_IDS_PER_REMOVE]
             ids = ",".join(quote(i, safe="") for i in batch)
             self.requester.request("DELETE", f"{group_path(group_id)}/members?member_ids={ids}")
+            if on_removed is not None:
+                on_removed(batch)
         return {"group_id": group_id, "removed": to_remove, "not_members": not_members}
 
 
