@@ -68,6 +68,27 @@ class NameIndex:
             self._cond.notify_all()
             return _by_id(by_key.get(key, {}))
 
+    def seed(self, groups: list[dict[str, Any]], *, listed_wall: float) -> bool:
+        """Take a listing another task made at ``listed_wall`` (``time.time()``) as this index's first one.
+
+        Only while this index has none (returns whether it was taken): a caller asking for a listing started
+        after a moment later than ``listed_wall`` still gets a new one.
+        """
+        with self._cond:
+            if self._listing or self._listed_at != float("-inf"):
+                return False
+            by_key: dict[str, dict[str, dict[str, Any]]] = {}
+            for group in groups:
+                group_id = group.get(self._id_field)
+                if isinstance(group_id, str) and group_id:
+                    by_key.setdefault(group_key(str(group.get(self._name_field) or "")), {})[group_id] = group
+                    self._names[group_id] = str(group.get(self._name_field) or "")
+            self._by_key = by_key
+            self._listed_at = time.monotonic() - max(0.0, time.time() - listed_wall)
+            self.listed_wall = listed_wall
+            self._cond.notify_all()
+            return True
+
     def name_of(self, group_id: str) -> str | None:
         with self._cond:
             return self._names.get(group_id)

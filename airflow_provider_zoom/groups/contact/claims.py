@@ -26,7 +26,12 @@ from typing import Any
 from airflow_provider_zoom._files import write_atomically
 
 RECORD_FILE = "contact-groups-created.json"
+LISTING_FILE = "contact-groups-listing.json"
 CLAIMS_FOLDER = "contact-group-names"
+#: How old a listing of the account another task made may be for a task's lookups before creates. Groups this
+#: deployment created since are in the record; a group made or deleted by hand meanwhile is seen by the next
+#: listing (a group found gone is looked up again before members are added to it).
+SHARED_LISTING_MAX_AGE_S = 300.0
 
 _PROCESS_LOCKS: dict[str, threading.Lock] = {}
 _PROCESS_LOCKS_GUARD = threading.Lock()
@@ -94,6 +99,45 @@ class NameClaims:
             if len(kept) != len(entries):
                 data[self.account][key] = kept
                 self._write(data)
+
+    @contextmanager
+    def listing_turn(self) -> Iterator[None]:
+        """One task of the machine at a time lists the account for the others (``shared_listing``)."""
+        with _locked(self.folder / (LISTING_FILE + ".lock")):
+            yield
+
+    def shared_listing(self, max_age: float = SHARED_LISTING_MAX_AGE_S) -> tuple[list[dict[str, Any]], float] | None:
+        """The account's groups as another task listed them, and when that listing started (``time.time()``);
+        None when there is none of this account at most ``max_age`` old."""
+        try:
+            with open(self.folder / LISTING_FILE, encoding="utf-8") as handle:
+                data = json.load(handle)
+            entry = data[self.account]
+            groups, listed_wall = list(entry["groups"]), float(entry["listed_wall"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if not 0.0 <= time.time() - listed_wall <= max_age:
+            return None
+        return groups, listed_wall
+
+    def share_listing(self, groups: list[dict[str, Any]], listed_wall: float) -> None:
+        """Keep a listing for the other tasks of the machine (only this account's latest)."""
+        try:
+            with open(self.folder / LISTING_FILE, encoding="utf-8") as handle:
+                data = json.load(handle)
+            data = data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            data = {}
+        current = data.get(self.account)
+        if isinstance(current, dict) and float(current.get("listed_wall") or 0) > listed_wall:
+            return
+        data[self.account] = {"listed_wall": listed_wall, "groups": groups}
+        write_atomically(self.folder / LISTING_FILE, lambda handle: json.dump(data, handle, separators=(",", ":")),
+                         folder_mode=0o700)
+
+    def drop_listing(self) -> None:
+        """A group was deleted: the shared listing may name it, so no task takes it any more."""
+        (self.folder / LISTING_FILE).unlink(missing_ok=True)
 
     def _read(self) -> dict[str, Any]:
         """The record as on disk, parsed again only when the file changed (a wave reads it once per name)."""

@@ -76,7 +76,26 @@ class OneGroupPerName:
                                  getattr(config, "rate_limiter_dir", None))
 
     def _list(self) -> list[dict[str, Any]]:
-        return self.client.list_groups()
+        started = time.time()
+        groups = self.client.list_groups()
+        try:
+            self.claims.share_listing(groups, started)
+        except OSError as exc:  # sharing only saves other tasks a listing
+            self.log.warning("Could not keep the listing of contact groups for other tasks: %s", exc)
+        return groups
+
+    def _first_listing(self) -> None:
+        """This task's first listing of the account: one another task of the machine made at most
+        ``SHARED_LISTING_MAX_AGE_S`` ago (the tasks of a run share one), else a new one, kept for the others."""
+        if self.index.listed_wall != float("-inf"):
+            return
+        with self.claims.listing_turn():
+            if self.index.listed_wall != float("-inf"):
+                return
+            shared = self.claims.shared_listing()
+            if shared is not None and self.index.seed(shared[0], listed_wall=shared[1]):
+                return
+            self.index.groups_of("", listed_after=ANY_LISTING)
 
     def find_group(self, name: str, *, max_age: float = 0.0) -> dict[str, Any] | None:
         """The group a name stands for (``names.pick``), from a listing at most ``max_age`` old."""
@@ -90,6 +109,7 @@ class OneGroupPerName:
         started (the record); reads only, no claim (``ensure_group`` asks again under the claim).
         """
         key = group_key(name)
+        self._first_listing()
         listed = self.index.groups_of(key, listed_after=ANY_LISTING)
         since = self.index.listed_wall
         known = {g["group_id"] for g in listed}
@@ -197,6 +217,7 @@ class OneGroupPerName:
                 continue  # the group in use, or one this deployment did not create: never touched
             self._move(source, target)
             self.claims.forget(key, source)
+            self.claims.drop_listing()
             merged.append(source)
         return Converged(target, merged)
 
