@@ -244,7 +244,9 @@ class WaveCreateGroupsOperator(_WaveOperator):
     ``exists`` move to a JSON report whose path is in ``report`` (read it with
     ``airflow_provider_zoom.operators.waves.load_report``). Invalid specs are reported in ``failed`` and the
     valid ones still go ahead; a Zoom or network failure left after retries fails the task, and a
-    retry finishes the wave (its 409s find the groups already made).
+    retry finishes the wave (its 409s find the groups already made). Where groups already share a name (another
+    spelling, or Contact Groups' duplicates), the ``exists`` row names the one adopted and, in ``also_named``, the
+    others, which are left alone (``also_named_count`` in the result); a dry run reports the same.
 
     With ``members_by_name``, each new group's people go in as soon as it exists, in the same thread (IM
     Groups: right after the 201; Contact Groups: in the create), so member calls run beside the creates.
@@ -377,6 +379,9 @@ class WaveCreateGroupsOperator(_WaveOperator):
             "failed": failed,
             **zoom_target(hook),  # after the calls: ``auto`` may have switched to Contact Groups
         }
+        also_named = sum(len(group.get("also_named", ())) for group in exists)
+        if also_named:  # other groups sharing an adopted name, left alone (each named in its ``exists`` row)
+            result["also_named_count"] = also_named
         self.log.info(
             "Groups: %d created, %d existed, %d failed; with the creates %d members added, %d refused by Zoom, "
             "%d left for the members step",
@@ -425,6 +430,9 @@ class WaveCreateGroupsOperator(_WaveOperator):
             "failed": list(invalid),
             "dry_run": True,
         }
+        also_named = sum(len(group.get("also_named", ())) for group in exists)
+        if also_named:
+            result["also_named_count"] = also_named
         self.log.info(
             "Dry run, nothing written: %d groups would be created, %d exist, %d invalid",
             len(created), len(exists), len(invalid),

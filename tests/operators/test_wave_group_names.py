@@ -40,6 +40,7 @@ def test_same_named_groups_made_by_hand_stay_and_the_dry_run_reports_what_the_re
     adopted = [{"name": SALES, "group_id": exact, "also_named": [{"group_id": other,
                                                                   "name": "onboarding 2026-w48 sales"}]}]
     assert dry["exists"] == real["exists"] == adopted
+    assert dry["also_named_count"] == real["also_named_count"] == 1
     assert [g["name"] for g in dry["created"]] == [g["name"] for g in real["created"]] == [DATA]
     after = account(zoom)
     assert zoom.count(DELETE_GROUP) == 0 and set(before) <= set(after)  # no group deleted
