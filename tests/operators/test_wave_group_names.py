@@ -104,3 +104,20 @@ def test_a_wave_lists_the_account_a_bounded_number_of_times_whatever_its_size(zo
               f"(a full listing is {full_listing})")
     assert result["created_count"] == len(names)
     assert pages <= 3 * full_listing
+
+
+def test_the_single_group_dry_run_names_the_group_the_real_run_adopts(zoom):
+    """The daily DAG's per-cohort create task: the same rule and the same report, dry and real."""
+    from airflow_provider_zoom.operators.im_groups import CreateIMGroupOperator
+
+    zoom.configure(im_groups="gone")
+    names = {by_hand(spelling): spelling for spelling in ("onboarding 2026-w48 data", "ONBOARDING 2026-W48 DATA")}
+    ids = sorted(names)
+
+    dry = CreateIMGroupOperator(task_id="c", name=DATA, dry_run=True).execute({})
+    real = CreateIMGroupOperator(task_id="c", name=DATA).execute({})
+
+    assert (dry["outcome"], real["outcome"]) == ("exists", "exists")
+    assert dry["group_id"] == real["group_id"] == ids[0]  # no exact spelling: the lowest id
+    assert dry["also_named"] == real["also_named"] == [{"group_id": ids[1], "name": names[ids[1]]}]
+    assert sorted(account(zoom)) == ids and zoom.count(DELETE_GROUP) == 0
