@@ -146,6 +146,8 @@ def zoom_onboarding_wave():
                 summary[count] = result.get(count, 0) + sum(a.get(count, 0) for a in added if a)
         if any(a and "members_removed" in a for a in added):  # exact membership
             summary["members_removed"] = sum(a.get("members_removed", 0) for a in added if a)
+        if result.get("also_named_count"):  # other groups sharing a cohort's name, left alone
+            summary["also_named"] = result["also_named_count"]
         if result.get("dry_run"):
             _report_dry_run(ti, result, added)
             summary["dry_run"] = 1  # the counts are what a real run would do; nothing was written

@@ -46,6 +46,8 @@ class GroupOutcome:
     ``members_*`` are the people sent with the create: who got in, who is not active in Zoom yet
     (Contact Groups only), who was refused. ``member_keys`` names the ones this outcome reports in its
     XCom (``to_dict``): none for a bare create, those of the backend when members went with it.
+    ``also_named`` are the other groups already sharing the name (another spelling, or duplicates on
+    Contact Groups): adopted is ``group_id`` alone, these are left as they are and only reported.
     """
 
     status_code: int
@@ -56,6 +58,7 @@ class GroupOutcome:
     members_pending: tuple[str, ...] = ()
     members_rejected: tuple[Rejection, ...] = ()
     member_keys: tuple[MemberKey, ...] = ()
+    also_named: tuple[GroupRef, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The XCom of a create: ``status_code``, ``outcome``, ``group_id``, ``name`` and the reported members."""
@@ -64,6 +67,8 @@ class GroupOutcome:
         for key in self.member_keys:
             values = getattr(self, key)
             result[key] = [dict(v) for v in values] if key == "members_rejected" else list(values)
+        if self.also_named:
+            result["also_named"] = [dict(r) for r in self.also_named]
         return result
 
 

@@ -41,7 +41,7 @@ from airflow_provider_zoom.groups.base import (
     RemovalCallback,
 )
 from airflow_provider_zoom.groups.im_form import im_form_fields
-from airflow_provider_zoom.groups.names import NameIndex
+from airflow_provider_zoom.groups.names import NameIndex, pick
 
 if TYPE_CHECKING:
     from airflow_provider_zoom._transport.requester import Requester
@@ -205,7 +205,8 @@ class IMGroups:
         except ZoomAPIError as exc:
             if isinstance(exc, ZoomReplyError) or exc.status_code != 409 or exc.code not in (GROUP_NAME_IN_USE, None):
                 raise
-            existing = self.group_named(spec.name, seen_after=time.monotonic()) or {}
+            existing, others = self._named(spec.name, seen_after=time.monotonic())
+            existing = existing or {}
             group_id = existing.get("id")
             if not isinstance(group_id, str) or not group_id:
                 raise ZoomReplyError(
@@ -219,7 +220,11 @@ class IMGroups:
                 return GroupOutcome(201, "created", group_id, spec.name)
             if on_conflict == "fail":
                 raise ZoomGroupExistsError(spec.name, group_id) from None
-            return GroupOutcome(409, "exists", group_id, spec.name)
+            also = tuple(GroupRef(group_id=str(g["id"]), name=str(g.get("name") or "")) for g in others)
+            if also:  # Zoom keeps IM names unique: only a listing that lags could show two
+                self.log.warning("IM group %r: %d other group(s) share the name (%s); using %s, leaving them as they "
+                                 "are", spec.name, len(also), ", ".join(r["group_id"] for r in also), group_id)
+            return GroupOutcome(409, "exists", group_id, spec.name, also_named=also)
         name = body.get("name")
         return GroupOutcome(201, "created", body["id"], name if isinstance(name, str) and name else spec.name)
 
@@ -230,9 +235,13 @@ class IMGroups:
         ``seen_after`` (default: now) and lacks it: a wave re-run meets a 409 for every group, and a listing
         for each would cost one Medium call per group.
         """
+        return self._named(name, seen_after=seen_after)[0]
+
+    def _named(self, name: str, *, seen_after: float | None) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """The group of ``name`` by ``names.pick`` (the exact spelling first, then the lowest id) and the others."""
         seen = time.monotonic() if seen_after is None else seen_after
         groups = self._index.groups_of(group_key(name), listed_after=seen, reuse_if_found=True)
-        return groups[0] if groups else None
+        return pick(name, groups, id_field="id", name_field="name")
 
     def get_group(self, group_id: str) -> dict[str, Any]:
         """One IM group (``GET /im/groups/{groupId}``)."""

@@ -8,12 +8,16 @@ thus share few listings.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from airflow_provider_zoom.group_spec import group_key
+
+#: ``listed_after`` for "any listing of this index, the first one when there is none yet"
+ANY_LISTING = -sys.float_info.max
 
 
 class NameIndex:
@@ -26,6 +30,7 @@ class NameIndex:
         self._by_key: dict[str, dict[str, dict[str, Any]]] = {}
         self._names: dict[str, str] = {}  # every group id ever seen -> its name (deleted ones too)
         self._listed_at = float("-inf")
+        self.listed_wall = float("-inf")  # wall-clock start of the current listing (``time.time()``)
         self._listing = False
         self._cond = threading.Condition()
 
@@ -42,7 +47,7 @@ class NameIndex:
                 self._cond.wait()
             else:
                 return _by_id(self._by_key.get(key, {}))
-        started = time.monotonic()
+        started, started_wall = time.monotonic(), time.time()
         try:
             groups = self._list_groups()
         except BaseException:
@@ -57,10 +62,32 @@ class NameIndex:
                 by_key.setdefault(group_key(str(group.get(self._name_field) or "")), {})[group_id] = group
         with self._cond:
             self._by_key, self._listed_at, self._listing = by_key, started, False
+            self.listed_wall = started_wall
             for groups_of_key in by_key.values():
                 self._names.update({i: str(g.get(self._name_field) or "") for i, g in groups_of_key.items()})
             self._cond.notify_all()
             return _by_id(by_key.get(key, {}))
+
+    def seed(self, groups: list[dict[str, Any]], *, listed_wall: float) -> bool:
+        """Take a listing another task made at ``listed_wall`` (``time.time()``) as this index's first one.
+
+        Only while this index has none (returns whether it was taken): a caller asking for a listing started
+        after a moment later than ``listed_wall`` still gets a new one.
+        """
+        with self._cond:
+            if self._listing or self._listed_at != float("-inf"):
+                return False
+            by_key: dict[str, dict[str, dict[str, Any]]] = {}
+            for group in groups:
+                group_id = group.get(self._id_field)
+                if isinstance(group_id, str) and group_id:
+                    by_key.setdefault(group_key(str(group.get(self._name_field) or "")), {})[group_id] = group
+                    self._names[group_id] = str(group.get(self._name_field) or "")
+            self._by_key = by_key
+            self._listed_at = time.monotonic() - max(0.0, time.time() - listed_wall)
+            self.listed_wall = listed_wall
+            self._cond.notify_all()
+            return True
 
     def name_of(self, group_id: str) -> str | None:
         with self._cond:
@@ -76,6 +103,20 @@ class NameIndex:
         with self._cond:
             for groups in self._by_key.values():
                 groups.pop(group_id, None)
+
+
+def pick(name: str, groups: list[dict[str, Any]], *, id_field: str, name_field: str
+         ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """Which of the groups sharing ``name``'s identity a run adopts, and the others (left alone).
+
+    The rule (docs/connection.md, "One group per name"): the exact spelling first, then any other
+    spelling (case, spacing); among equals the lowest id (ids compared as strings). A dry run and the real
+    run apply it to the same listing, so both name the same group.
+    """
+    if not groups:
+        return None, []
+    ranked = sorted(groups, key=lambda g: (str(g.get(name_field) or "") != name, str(g.get(id_field) or "")))
+    return ranked[0], ranked[1:]
 
 
 def _by_id(groups: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

@@ -39,7 +39,7 @@ LOGGED_ROWS = 20
 PLAN_FAILED_MESSAGE = "the plan step failed; nothing was sent to Zoom: see the plan_cohorts task log"
 SUMMARY_FIELDS = (
     "created", "exists", "failed", "members_added", "rejected", "members_rejected", "members_pending",
-    "members_removed", "dry_run",
+    "members_removed", "dry_run", "also_named",
 )
 
 
@@ -285,6 +285,8 @@ def summarize_run(
         summary["members_removed"] = sum(len(r.get("removed") or []) for r in finished) + sum(map(len, interrupted))
     if any(r.get("dry_run") for r in [*answered, *finished]):
         summary["dry_run"] = 1  # every count above is what a real run would do; nothing was written
+    if any(o.get("also_named") for o in answered):  # other groups sharing a cohort's name, left alone
+        summary["also_named"] = sum(len(o.get("also_named") or []) for o in answered)
     return summary
 
 

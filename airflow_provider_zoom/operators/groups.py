@@ -121,7 +121,14 @@ class CreateGroupOperator(BaseOperator):
         return {**outcome.to_dict(), **zoom_target(hook)}
 
     def _dry_run(self, hook: ZoomHook, name: str) -> dict[str, Any]:
-        found = hook.groups.find_group(name)
+        """What a real run would do, from one listing: the group it adopts by the real run's rule
+        (``names.pick``) and, in ``also_named``, the other groups of the name that it leaves alone."""
+        from airflow_provider_zoom.group_spec import group_key
+        from airflow_provider_zoom.groups.names import pick
+
+        key = group_key(name)
+        same = [dict(r) for r in hook.groups.group_refs() if group_key(r["name"]) == key]
+        found, others = pick(name, same, id_field="group_id", name_field="name")
         if found is None:
             self.log.info("Dry run: group %r does not exist; a real run would create it", name)
             return {"status_code": None, "outcome": "created", "group_id": None, "name": name, "dry_run": True}
@@ -130,8 +137,13 @@ class CreateGroupOperator(BaseOperator):
                              name, found["group_id"])
         else:
             self.log.info("Dry run: group %r exists, id %s", name, found["group_id"])
-        return {"status_code": None, "outcome": "exists", "group_id": found["group_id"], "name": found["name"],
-                "dry_run": True}
+        result = {"status_code": None, "outcome": "exists", "group_id": found["group_id"], "name": found["name"],
+                  "dry_run": True}
+        if others:
+            result["also_named"] = [{"group_id": g["group_id"], "name": g["name"]} for g in others]
+            self.log.warning("Dry run: group %r: a real run would use %s and leave alone %s", name, found["group_id"],
+                             ", ".join(f"{g['group_id']} {g['name']!r}" for g in others))
+        return result
 
 
 def _flag(task_id: str, field: str, value: Any) -> bool:

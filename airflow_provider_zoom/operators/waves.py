@@ -258,7 +258,9 @@ class WaveCreateGroupsOperator(_WaveOperator):
     ``exists`` move to a JSON report whose path is in ``report`` (read it with
     ``airflow_provider_zoom.operators.waves.load_report``). Invalid specs are reported in ``failed`` and the
     valid ones still go ahead; a Zoom or network failure left after retries fails the task, and a
-    retry finishes the wave (its 409s find the groups already made).
+    retry finishes the wave (its 409s find the groups already made). Where groups already share a name (another
+    spelling, or Contact Groups' duplicates), the ``exists`` row names the one adopted and, in ``also_named``, the
+    others, which are left alone (``also_named_count`` in the result); a dry run reports the same.
 
     With ``members_by_name``, each new group's people go in as soon as it exists, in the same thread (IM
     Groups: right after the 201; Contact Groups: in the create), so member calls run beside the creates.
@@ -391,6 +393,9 @@ class WaveCreateGroupsOperator(_WaveOperator):
             "failed": failed,
             **zoom_target(hook),  # after the calls: ``auto`` may have switched to Contact Groups
         }
+        also_named = sum(len(group.get("also_named", ())) for group in exists)
+        if also_named:  # other groups sharing an adopted name, left alone (each named in its ``exists`` row)
+            result["also_named_count"] = also_named
         self.log.info(
             "Groups: %d created, %d existed, %d failed; with the creates %d members added, %d refused by Zoom, "
             "%d left for the members step",
@@ -403,18 +408,31 @@ class WaveCreateGroupsOperator(_WaveOperator):
         """Which groups a real run would create and which exist: one listing of the account, nothing written."""
         from airflow_provider_zoom.exceptions import fail_fast_on_permanent_errors
         from airflow_provider_zoom.group_spec import group_key
+        from airflow_provider_zoom.groups.names import pick
 
         hook = self._hook()
         with fail_fast_on_permanent_errors():
             listed = hook.groups.group_refs()
-        found: dict[str, str] = {}
-        for group in listed:  # the lowest id wins a name (several contact groups may share one)
-            key = group_key(group["name"])
-            found[key] = min(found.get(key, group["group_id"]), group["group_id"])
-        created: list[dict[str, Any]] = [{"name": s.name, "group_id": None} for s in specs
-                                         if group_key(s.name) not in found]
-        exists: list[dict[str, Any]] = [{"name": s.name, "group_id": found[group_key(s.name)]} for s in specs
-                                        if group_key(s.name) in found]
+        by_key: dict[str, list[dict[str, Any]]] = {}
+        for group in listed:  # several groups may share a name's identity (contact groups, other spellings)
+            by_key.setdefault(group_key(group["name"]), []).append(dict(group))
+        created: list[dict[str, Any]] = []
+        exists: list[dict[str, Any]] = []
+        for spec in specs:
+            # The real run's rule (``names.pick``): the group it will adopt, and the others it will leave alone.
+            chosen, others = pick(spec.name, by_key.get(group_key(spec.name), []), id_field="group_id",
+                                  name_field="name")
+            if chosen is None:
+                created.append({"name": spec.name, "group_id": None})
+                continue
+            row: dict[str, Any] = {"name": spec.name, "group_id": chosen["group_id"]}
+            if others:
+                row["also_named"] = [{"group_id": g["group_id"], "name": g["name"]} for g in others]
+                self.log.warning(
+                    "Dry run: %r would adopt %s (%r) and leave alone %s", spec.name, chosen["group_id"],
+                    chosen["name"], ", ".join(f"{g['group_id']} {g['name']!r}" for g in others),
+                )
+            exists.append(row)
         result = {
             "total": len(specs) + len(invalid),
             "members_added": 0,
@@ -426,6 +444,9 @@ class WaveCreateGroupsOperator(_WaveOperator):
             "failed": list(invalid),
             "dry_run": True,
         }
+        also_named = sum(len(group.get("also_named", ())) for group in exists)
+        if also_named:
+            result["also_named_count"] = also_named
         self.log.info(
             "Dry run, nothing written: %d groups would be created, %d exist, %d invalid",
             len(created), len(exists), len(invalid),
@@ -727,6 +748,8 @@ def _group_row(spec: GroupSpec, outcome: GroupOutcome) -> dict[str, Any]:
         group["members_added"] = list(outcome.members_added)
     if outcome.members_rejected:  # refused then: not sent again
         group["members_rejected"] = [dict(r) for r in outcome.members_rejected]
+    if outcome.also_named:  # other groups already sharing the name: adopted is ``group_id``, these are left alone
+        group["also_named"] = [dict(r) for r in outcome.also_named]
     group["outcome"] = outcome.outcome
     return group
 

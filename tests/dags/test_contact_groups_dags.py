@@ -14,6 +14,7 @@ from tests.dags.test_onboarding_dag import DAYS, EXPECTED_GROUPS, EXTRACT
 
 IM_CREATE = "POST /v2/im/groups"
 CG_CREATE = "POST /v2/contacts/groups"
+CG_LIST = "GET /v2/contacts/groups"
 
 
 def _use(zoom, monkeypatch, group_api: str | None) -> None:
@@ -52,6 +53,8 @@ def test_daily_dag_onboards_on_contact_groups_and_reruns_idempotently(zoom, airf
         run = _run_day(day, conf)
         assert run.state == "success", day
         (summaries[day],) = xcom_values(run, "summarize", "summary")
+        if day == DAYS[0]:  # two cohorts, two create tasks: one listing of the account, shared
+            assert zoom.count(CG_LIST) == 1
 
     assert _one_group_each(zoom) == EXPECTED_GROUPS
     assert [summaries[d]["created"] for d in DAYS] == [2, 0, 0, 1]

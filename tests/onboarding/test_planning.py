@@ -202,3 +202,11 @@ def test_summary_line_keeps_its_first_four_fields_and_appends_rejections():
     plain = summarize_run(cohort_count=1, outcomes=[{"outcome": "created"}], member_results=[{"added": ["a"]}],
                           rejected_rows=0)
     assert format_summary(plain) == "created=1 exists=0 failed=0 members_added=1 rejected=0"
+
+
+def test_groups_sharing_a_cohorts_name_are_counted_at_the_end_of_the_summary_line():
+    outcomes = [{"outcome": "exists", "also_named": [{"group_id": "g2", "name": "x"}]}, {"outcome": "created"}]
+    members = [{"added": ["a@example.com"]}, {"added": []}]
+    summary = summarize_run(cohort_count=2, outcomes=outcomes, member_results=members, rejected_rows=0)
+
+    assert format_summary(summary) == "created=1 exists=1 failed=0 members_added=1 rejected=0 also_named=1"

@@ -32,7 +32,7 @@ from airflow_provider_zoom.groups.base import (
     Rejection,
     RemovalCallback,
 )
-from airflow_provider_zoom.groups.contact.one_per_name import INDEX_MAX_AGE_S, MAX_CONVERGE_ROUNDS, OneGroupPerName
+from airflow_provider_zoom.groups.contact.one_per_name import MAX_CONVERGE_ROUNDS, Ensured, OneGroupPerName
 from airflow_provider_zoom.groups.contact.users import ACTIVE, PENDING, UserDirectory, ZoomUser
 from airflow_provider_zoom.groups.contact.wire import MEMBER_USER, contact_group_gone, member_entries
 
@@ -93,8 +93,8 @@ class ContactGroups:
         equivalent and are ignored (logged once when set). ``members`` (emails) are resolved first and the
         active ones sent in the create (up to 50; more are added right after). The result also carries
         ``members_added`` / ``members_pending`` / ``members_rejected`` (all empty when the group existed:
-        the caller adds members then, as on the IM path). A created group that lost a race to a same-named
-        one is merged into it and reported ``exists`` with the winner's id.
+        the caller adds members then, as on the IM path). Groups already there under the name, in any
+        spelling, are adopted (``exists``; the others of the name in ``also_named``), never merged or deleted.
         """
         if on_conflict not in ON_CONFLICT_CHOICES:
             raise ZoomInvalidInput(f"on_conflict must be one of {ON_CONFLICT_CHOICES}, not {on_conflict!r}")
@@ -103,33 +103,26 @@ class ContactGroups:
         if privacy is None:
             raise ZoomInvalidInput(f"group type {spec.type!r} has no contact-group privacy; use one of "
                                    f"{', '.join(PRIVACY_BY_GROUP_TYPE)}")
-        if self.names.index.groups_of(group_key(spec.name), listed_after=time.monotonic() - INDEX_MAX_AGE_S):
-            found = self.names.ensure_group(spec.name, privacy=privacy, description=description)
-            return self._exists(spec, on_conflict, found.group_id)
+        found = self.names.adopt(spec.name)  # no user lookups for a name that exists
+        if found is not None:
+            return self._exists(spec, on_conflict, found)
         wanted = list(dict.fromkeys(e.lower() for e in email_list(members, "members")))
         users = self.users.resolve_all(wanted)
         active = [e for e in wanted if users[e].state == ACTIVE]
         ids = list(dict.fromkeys(str(users[e].id) for e in active))
         ensured = self.names.ensure_group(spec.name, privacy=privacy, description=description, member_ids=ids)
-        group_id = ensured.group_id
+        if not ensured.created:  # another task of this machine created it meanwhile (seen under the claim)
+            return self._exists(spec, on_conflict, ensured)
         pending = [e for e in wanted if users[e].state == PENDING]
         rejected = [{"email": e, "reason": users[e].reason or "refused"} for e in wanted
                     if users[e].state not in (ACTIVE, PENDING)]
-        if not ensured.sent_create:
-            return self._exists(spec, on_conflict, group_id)
-        if not ensured.created:
-            self.log.info("Contact group %r: a racing task's group %s won; this task's members were moved there",
-                          spec.name, group_id)
-            if on_conflict == "fail":
-                raise ZoomGroupExistsError(spec.name, group_id)
-            return _outcome(409, "exists", group_id, spec.name, active, pending, rejected)
-        return _outcome(201, "created", group_id, spec.name, active, pending, rejected)
+        return _outcome(201, "created", ensured.group_id, spec.name, active, pending, rejected)
 
 
-    def _exists(self, spec: GroupSpec, on_conflict: str, group_id: str) -> GroupOutcome:
+    def _exists(self, spec: GroupSpec, on_conflict: str, found: Ensured) -> GroupOutcome:
         if on_conflict == "fail":
-            raise ZoomGroupExistsError(spec.name, group_id)
-        return _outcome(409, "exists", group_id, spec.name)
+            raise ZoomGroupExistsError(spec.name, found.group_id)
+        return _outcome(409, "exists", found.group_id, spec.name, also_named=found.also_named)
 
 
     def _log_ignored_flags(self, spec: GroupSpec) -> None:
@@ -298,7 +291,8 @@ class ContactGroups:
 
 def _outcome(
     status_code: int, action: Any, group_id: str, name: str, added: Iterable[str] = (), pending: Iterable[str] = (),
-    rejected: Iterable[Any] = (),
+    rejected: Iterable[Any] = (), also_named: tuple[GroupRef, ...] = (),
 ) -> GroupOutcome:
     return GroupOutcome(status_code, action, group_id, name, members_added=tuple(added),
-                        members_pending=tuple(pending), members_rejected=tuple(rejected), member_keys=_MEMBER_KEYS)
+                        members_pending=tuple(pending), members_rejected=tuple(rejected), member_keys=_MEMBER_KEYS,
+                        also_named=also_named)

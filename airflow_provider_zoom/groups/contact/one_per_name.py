@@ -1,28 +1,21 @@
 """One contact group per name: Zoom documents no 409 for a duplicate contact-group name, so this guarantees it.
 
-Zoom documents no 409 for a duplicate contact-group name, so this client guarantees it. A name's identity
-is ``group_key`` (trimmed, NFKC, invisible characters dropped, case-folded).
+A name's identity is ``group_key`` (trimmed, NFKC, invisible characters dropped, case-folded).
 
-- Before creating, the name is looked up in an index of the account's groups (one listing shared by every
-  lookup of this object, at most ``INDEX_MAX_AGE_S`` old): found -> ``exists`` (status 409), no create.
+- Groups already in the account under a name, in any spelling, are adopted, never merged or deleted: one is
+  chosen by ``names.pick`` (the exact spelling first, then the lowest id) and reported ``exists`` (409); the
+  others are named in ``also_named`` and a warning, and left as they are.
+- A name is claimed before it is created (``claims``: a lock per name in this process and on this machine),
+  and under the claim it is looked up in one listing of the account per task (``NameIndex``, shared by a
+  wave's threads) together with the groups this deployment recorded as created since that listing. So two
+  tasks never both create a name, a create costs no listing, and the group a creator reports is the name's
+  group from its first moment: nothing it reports is merged away later.
 - The create is sent so that an attempt whose outcome is unknown (timeout, 5xx, dropped connection, an
   unreadable 201) is never re-sent blindly: the name is looked up again (a listing started after the
   failure) and the create is re-sent only if no group of that name is there.
-- Races (two tasks on different machines creating the same cohort): every party that created a group, or
-  that sees more than one group of a key, converges. The winner is the group with the lowest ``group_id``
-  (Zoom returns no creation time; ids are opaque strings, compared as such): the same choice for anybody
-  who sees the same groups. The party moves the members of every other group of the key into the winner,
-  deletes those groups, adds its own members to the winner when they were not part of a create, and stops
-  only when a listing that started after its last write shows the winner alone; members it added or moved
-  stay its to keep until then (re-added to a new winner if the one they went to was merged meanwhile). A
-  creator whose group lost reports ``exists`` with the winner's id; later lookups pick the winner too.
-
-  Why this ends with one group holding every member: a group is deleted only by someone who saw a lower
-  id, so the lowest existing group is never deleted and the set of groups is never empty once a create
-  went through; lookups then find a group, so only creates already in flight can add duplicates. Members
-  sent in a create are in that group from its first moment, so every move carries them; members added
-  later are re-checked by their adder's final listing, which would show a lower group if a move could
-  have missed them.
+- ``converge`` merges only this deployment's own duplicates of a name (recorded groups, e.g. from a lost
+  reply re-sent across two claims) into the group in use, and deletes them; a group it did not create is
+  never touched.
 """
 
 from __future__ import annotations
@@ -35,6 +28,8 @@ from typing import Any
 from airflow_provider_zoom._values import as_int
 from airflow_provider_zoom.exceptions import ContactGroupsNotConverged, ZoomAPIError
 from airflow_provider_zoom.group_spec import group_key
+from airflow_provider_zoom.groups.base import GroupRef
+from airflow_provider_zoom.groups.contact.claims import NameClaims
 from airflow_provider_zoom.groups.contact.wire import (
     DEFAULT_PRIVACY,
     MEMBER_USER,
@@ -45,21 +40,20 @@ from airflow_provider_zoom.groups.contact.wire import (
     first_batch,
     member_entries,
 )
-from airflow_provider_zoom.groups.names import NameIndex
+from airflow_provider_zoom.groups.names import ANY_LISTING, NameIndex, pick
 
-INDEX_MAX_AGE_S = 60.0  # a lookup before a create may use a listing this old (a stale one only costs a merge)
 MAX_CREATE_ROUNDS = 5  # creates re-sent after an unknown outcome that left no group behind
 MAX_CONVERGE_ROUNDS = 25
 
 
 @dataclass(frozen=True)
 class Ensured:
-    """What ``ensure_group`` settled on: the name's one group and how this call got there."""
+    """What ``ensure_group`` settled on: the name's group, whether this call created it, and the other groups
+    that share its name (left alone)."""
 
     group_id: str
-    created: bool  # this call's create is the name's group
-    sent_create: bool  # this call created a group (merged into the winner when ``created`` is false)
-    merged: list[str] = field(default_factory=list)  # groups of the name merged into the winner meanwhile
+    created: bool
+    also_named: tuple[GroupRef, ...] = ()
 
 
 @dataclass
@@ -69,22 +63,69 @@ class Converged:
 
 
 class OneGroupPerName:
-    """Find, create and converge contact groups by name over a ``ContactGroupsClient`` (one per task)."""
+    """Find, claim, create and adopt contact groups by name over a ``ContactGroupsClient`` (one per task)."""
 
     def __init__(self, requester: Any):
         self.log = requester.log
         self.index = NameIndex(self._list, id_field="group_id", name_field="group_name")
         self.client = ContactGroupsClient(requester, on_created=self.index.note_created,
                                           on_deleted=self.index.note_deleted)
+        config = getattr(requester, "config", None)
+        credentials = getattr(requester, "credentials", None)
+        self.claims = NameClaims(str(getattr(credentials, "account_id", "") or ""),
+                                 getattr(config, "rate_limiter_dir", None))
 
     def _list(self) -> list[dict[str, Any]]:
-        return self.client.list_groups()
+        started = time.time()
+        groups = self.client.list_groups()
+        try:
+            self.claims.share_listing(groups, started)
+        except OSError as exc:  # sharing only saves other tasks a listing
+            self.log.warning("Could not keep the listing of contact groups for other tasks: %s", exc)
+        return groups
+
+    def _first_listing(self) -> None:
+        """This task's first listing of the account: one another task of the machine made at most
+        ``SHARED_LISTING_MAX_AGE_S`` ago (the tasks of a run share one), else a new one, kept for the others."""
+        if self.index.listed_wall != float("-inf"):
+            return
+        with self.claims.listing_turn():
+            if self.index.listed_wall != float("-inf"):
+                return
+            shared = self.claims.shared_listing()
+            if shared is not None and self.index.seed(shared[0], listed_wall=shared[1]):
+                return
+            self.index.groups_of("", listed_after=ANY_LISTING)
 
     def find_group(self, name: str, *, max_age: float = 0.0) -> dict[str, Any] | None:
-        """The group a name stands for (the lowest ``group_id`` of its key), from a listing at most ``max_age`` old."""
+        """The group a name stands for (``names.pick``), from a listing at most ``max_age`` old."""
         groups = self.index.groups_of(group_key(name), listed_after=time.monotonic() - max_age)
-        return groups[0] if groups else None
+        return pick(name, groups, id_field="group_id", name_field="group_name")[0]
 
+    def adopt(self, name: str) -> Ensured | None:
+        """The group a run adopts for ``name`` and the others of its name, or None when the name is free.
+
+        From this object's one listing of the account plus the groups this deployment created since it
+        started (the record); reads only, no claim (``ensure_group`` asks again under the claim).
+        """
+        key = group_key(name)
+        self._first_listing()
+        listed = self.index.groups_of(key, listed_after=ANY_LISTING)
+        since = self.index.listed_wall
+        known = {g["group_id"] for g in listed}
+        recent = [{"group_id": e["group_id"], "group_name": e["name"]} for e in self.claims.created(key)
+                  if e["group_id"] not in known and float(e.get("created_at") or 0) >= since]
+        chosen, others = pick(name, listed + recent, id_field="group_id", name_field="group_name")
+        if chosen is None:
+            return None
+        also = tuple(GroupRef(group_id=g["group_id"], name=str(g.get("group_name") or "")) for g in others)
+        if also:
+            self.log.warning(
+                "Contact group %r: %d other group(s) share the name (%s); using %s (the exact spelling first, "
+                "then the lowest id) and leaving the others as they are", name, len(also),
+                ", ".join(f"{r['group_id']} {r['name']!r}" for r in also), chosen["group_id"],
+            )
+        return Ensured(chosen["group_id"], created=False, also_named=also)
 
     def ensure_group(
         self,
@@ -94,18 +135,26 @@ class OneGroupPerName:
         description: str | None = None,
         member_ids: Iterable[str | dict[str, Any]] = (),
     ) -> Ensured:
-        """The one group of ``name`` (``Ensured``: its id, whether this call created it, what was merged).
+        """The group of ``name`` (``Ensured``): adopted when one exists, else created under the name's claim.
 
-        Members are sent in the create (the first 50 users) and the rest added to the winner; members are
+        Members are sent in the create (the first 50 users) and the rest added right after; members are
         not added to a group that already existed (the caller adds them, e.g. ``add_members_by_email``).
         """
         key = group_key(name)
         privacy = check_privacy(privacy)
         entries = member_entries(member_ids)
-        existing = self.index.groups_of(key, listed_after=time.monotonic() - INDEX_MAX_AGE_S)
-        if existing:
-            converged = self.converge(name, key, listed_after=float("-inf"), owed=[], owner=None)
-            return Ensured(converged.winner, created=False, sent_create=False, merged=converged.merged)
+        with self.claims.claim(key):
+            found = self.adopt(name)
+            if found is not None:
+                return found
+            group_id = self._create(name, key, privacy, description, entries)
+            self.claims.record(key, group_id, name)
+        return Ensured(group_id, created=True)
+
+    def _create(
+        self, name: str, key: str, privacy: int, description: str | None, entries: list[dict[str, Any]]
+    ) -> str:
+        """Create the claimed name; after a lost reply look it up before any new attempt. Returns the group id."""
         first, rest = first_batch(entries)
         last_error: BaseException | None = None
         for _ in range(MAX_CREATE_ROUNDS):
@@ -117,65 +166,60 @@ class OneGroupPerName:
                     "Create of contact group %r: %s; Zoom may have carried it out, looking the name up before any "
                     "new attempt", name, unknown.error,
                 )
-                seen = time.monotonic()
-                if self.index.groups_of(key, listed_after=seen):
-                    # It went through (or a racing task's did): it is this call's group; owe every member.
-                    converged = self.converge(name, key, listed_after=seen, owed=entries, owner=None)
+                groups = self.index.groups_of(key, listed_after=time.monotonic())
+                if groups:
+                    # The name was free under the claim: what is there now is this call's group.
+                    group = pick(name, groups, id_field="group_id", name_field="group_name")[0]
+                    assert group is not None
                     self.log.info("Contact group %r was created by an attempt whose reply was lost", name)
-                    return Ensured(converged.winner, created=True, sent_create=True, merged=converged.merged)
+                    if entries:
+                        self.client.add_members(group["group_id"], entries)
+                    return str(group["group_id"])
                 continue
-            own = reply["group_id"]
+            own = str(reply["group_id"])
             self.index.note_created({"group_name": name, **reply, "group_id": own})
-            converged = self.converge(name, key, listed_after=time.monotonic(), owed=rest, owner=own)
-            return Ensured(converged.winner, created=converged.winner == own, sent_create=True,
-                           merged=converged.merged)
+            if rest:
+                self.client.add_members(own, rest)
+            return own
         assert last_error is not None
         raise last_error
-
 
     def converge(
         self, name: str, key: str, *, listed_after: float, owed: list[dict[str, Any]], owner: str | None,
         owed_to: str | None = None,
     ) -> Converged:
-        """Settle ``key`` on its winner (lowest id); see the module docstring.
+        """Merge this deployment's own duplicates of ``key`` into the group in use; see the module docstring.
 
-        ``owed`` are members this call must see in the winner that were not part of a create (already added
-        to ``owed_to`` before ``listed_after``); ``owner`` is the group this call created (its create's
-        members travel with every move of it).
+        The group in use is ``owed_to`` (where ``owed`` members were added), else ``owner``, else the one
+        ``names.pick`` chooses. Without two recorded groups of the key there is nothing of ours to merge, and
+        nothing is listed.
         """
-        if not owed:
-            owed_to = ""
-        merged: list[str] = []
-        for _ in range(MAX_CONVERGE_ROUNDS):
-            groups = self.index.groups_of(key, listed_after=listed_after)
-            if not groups:
-                if owner is None:
+        target = owed_to or owner
+        recorded = {e["group_id"] for e in self.claims.created(key)}
+        if len(recorded | ({target} if target else set())) < 2:
+            if target is None:
+                found = pick(name, self.index.groups_of(key, listed_after=ANY_LISTING), id_field="group_id",
+                             name_field="group_name")[0]
+                if found is None:
                     raise ContactGroupsNotConverged(name, [])
-                # The create went through but is not listed (yet): trust it once more.
-                listed_after = time.monotonic()
-                continue
-            winner = groups[0]["group_id"]
-            if len(groups) == 1 and owed_to in ("", winner):
-                return Converged(winner, merged)
-            try:
-                if owed and owed_to != winner:
-                    self.client.add_members(winner, owed)
-                    owed_to = winner
-                for other in groups[1:]:
-                    moved = self._move(other["group_id"], winner)
-                    merged.append(other["group_id"])
-                    if moved:  # now this call's to keep: a move of the winner may have listed it before
-                        owed = member_entries([*owed, *moved])
-                        owed_to = winner
-            except ZoomAPIError as exc:
-                if not contact_group_gone(exc):
-                    raise
-                self.log.info("Contact group %r: %s is gone (merged by another task); listing again", name,
-                              exc.path)
-            listed_after = time.monotonic()
-        groups = self.index.groups_of(key, listed_after=float("-inf"))
-        raise ContactGroupsNotConverged(name, [g["group_id"] for g in groups])
-
+                target = found["group_id"]
+            return Converged(target, [])
+        groups = self.index.groups_of(key, listed_after=listed_after)
+        if target is None:
+            chosen = pick(name, groups, id_field="group_id", name_field="group_name")[0]
+            if chosen is None:
+                raise ContactGroupsNotConverged(name, [])
+            target = str(chosen["group_id"])
+        merged: list[str] = []
+        for other in groups:
+            source = str(other["group_id"])
+            if source == target or source not in recorded:
+                continue  # the group in use, or one this deployment did not create: never touched
+            self._move(source, target)
+            self.claims.forget(key, source)
+            self.claims.drop_listing()
+            merged.append(source)
+        return Converged(target, merged)
 
     def _move(self, source: str, target: str) -> list[dict[str, Any]]:
         """Move every member of ``source`` into ``target``, then delete ``source``; return the members moved.
