@@ -31,7 +31,7 @@ CLAIMS_FOLDER = "contact-group-names"
 #: How old a listing of the account another task made may be for a task's lookups before creates. Groups this
 #: deployment created since are in the record; a group made or deleted by hand meanwhile is seen by the next
 #: listing (a group found gone is looked up again before members are added to it).
-SHARED_LISTING_MAX_AGE_S = 300.0
+SHARED_LISTING_MAX_AGE_S = 120.0
 
 _PROCESS_LOCKS: dict[str, threading.Lock] = {}
 _PROCESS_LOCKS_GUARD = threading.Lock()
