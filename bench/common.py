@@ -181,7 +181,9 @@ class Timeline:
 
 
 def rate_of(calls: list[tuple[str, str, float, float, int]]) -> float:
-    """Calls per second from the first one's start to the last one's end."""
-    if len(calls) < 2:
+    """The rate the calls were sent at: the intervals between their starts, first to last. (Zoom counts a request
+    when it arrives, a round trip's first half after its start; so does the emulator, after all of its delay.)"""
+    starts = sorted(c[2] for c in calls)
+    if len(starts) < 2 or starts[-1] == starts[0]:
         return 0.0
-    return len(calls) / (max(c[3] for c in calls) - min(c[2] for c in calls))
+    return (len(starts) - 1) / (starts[-1] - starts[0])

@@ -37,7 +37,6 @@ ZOOM_POOL = "zoom_api"
 SAMPLE_EXTRACT = Path(__file__).parent / "data" / "hr_new_hires_sample.csv"
 WAVE_SETTINGS = {
     "plan": "{{ params.zoom_plan }}",
-    "max_workers": 8,
     "pool": ZOOM_POOL,
     "zoom_conn_id": ZOOM_CONN_ID,
     "on_daily_limit": "{{ params.on_daily_limit }}",

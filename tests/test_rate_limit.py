@@ -48,9 +48,14 @@ def test_pacer_spaces_request_starts_evenly():
 
 
 def test_pacer_slows_down_on_429_and_recovers():
-    pacer = Pacer(10)
+    clock = FakeClock()
+    pacer = Pacer(10, clock=clock, sleep=clock.sleep)
     pacer.slow_down()
-    assert pacer.rate == pytest.approx(7.0)
+    pacer.slow_down()  # the same burst's second 429: one cut
+    assert pacer.rate == pytest.approx(8.5)
+    clock.sleep(1.0)
+    pacer.slow_down()  # a second later, still 429s: another cut
+    assert pacer.rate == pytest.approx(7.225)
     for _ in range(200):
         pacer.succeeded()
     assert pacer.rate == pytest.approx(10.0)

@@ -26,7 +26,11 @@ PLAN_LIMITS: dict[str, dict[str, float]] = {
 }
 # Keep a little under the limit: arrival jitter on the network can push one request into the next second.
 HEADROOM = 0.98
-SLOW_DOWN_FACTOR = 0.7
+# A 429 cuts the rate by this much, once per second at most: the 429s of one burst (calls already started at the old
+# rate, or a second where network jitter bunched arrivals) are one signal, not one each. Repeated seconds of 429s (the
+# account's budget shared with another app) keep cutting.
+SLOW_DOWN_FACTOR = 0.85
+SLOW_DOWN_EVERY_S = 1.0
 SPEED_UP_FACTOR = 1.05
 MIN_FRACTION = 0.05
 # A start overslept by more than this is given up for a new slot (see Pacer.acquire), at most MAX_RESLOTS times.
@@ -78,6 +82,7 @@ class Pacer:
         self._clock = clock
         self._sleep = sleep
         self._successes = 0
+        self._last_cut: float | None = None
         self.missed = 0  # slots given up because this process woke too late for them
         self._lock = threading.Lock()
 
@@ -101,6 +106,10 @@ class Pacer:
 
     def slow_down(self) -> None:
         with self._lock:
+            now = self._clock()
+            if self._last_cut is not None and now - self._last_cut < SLOW_DOWN_EVERY_S:
+                return  # the same burst's 429s
+            self._last_cut = now
             self.rate = max(self.max_rate * MIN_FRACTION, self.rate * SLOW_DOWN_FACTOR)
             self._successes = 0
 

@@ -34,7 +34,15 @@ if TYPE_CHECKING:
     from airflow_provider_zoom.groups.base import GroupOutcome, MemberPlan, MembersAdded
     from airflow_provider_zoom.hooks.zoom import ZoomHook
 
-DEFAULT_MAX_WORKERS = 8
+#: Calls a paced wave (``plan`` or ``*_rps``, here or in the connection) keeps in flight at most. The pacer starts one
+#: call every 1/rate seconds, so the calls in flight settle at rate x round trip (Little's law): 80/s x 0.25 s = 20
+#: for a worker 150 ms (+ jitter) from Zoom, 80/s x 0.6 s = 48 at 400 ms + 200, about twice that for a Contact Groups
+#: member call behind its user lookup. The threads beyond that wait for their start in the pacer, 17 KiB each
+#: (docs/benchmarks.md): so the latency decides, not a setting to tune.
+PACED_MAX_WORKERS = 128
+#: Unpaced, nothing spaces the calls out: a small pool, so that a wave does not burst into Zoom's 429s.
+UNPACED_MAX_WORKERS = 8
+DEFAULT_MAX_WORKERS = PACED_MAX_WORKERS  # the ceiling's default, kept under its old name
 DEFAULT_XCOM_DETAIL_LIMIT = 200
 ON_DAILY_LIMIT_CHOICES = ("defer", "fail")
 #: A daily window is 24 h: a reset announced further away than this is waited for in steps of this length.
@@ -66,7 +74,7 @@ class _WaveOperator(BaseOperator):
     def __init__(
         self,
         *,
-        max_workers: int = DEFAULT_MAX_WORKERS,
+        max_workers: int | None = None,
         plan: str | None = None,
         light_rps: float | None = None,
         medium_rps: float | None = None,
@@ -78,7 +86,7 @@ class _WaveOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if max_workers < 1:
+        if max_workers is not None and max_workers < 1:
             raise ValueError(f"max_workers must be at least 1, not {max_workers!r}")
         if "{{" not in str(on_daily_limit) and on_daily_limit not in ON_DAILY_LIMIT_CHOICES:
             raise ValueError(f"on_daily_limit must be one of {ON_DAILY_LIMIT_CHOICES}, not {on_daily_limit!r}")
@@ -105,12 +113,15 @@ class _WaveOperator(BaseOperator):
             plan=self.plan,
             light_rps=self.light_rps,
             medium_rps=self.medium_rps,
-            pool_size=self.max_workers,
+            pool_size=self.max_workers or PACED_MAX_WORKERS,
         )
         hook.wait_daily_limits = not self._defers()  # deferring frees the slots a sleep would hold
         with fail_fast_on_permanent_errors():  # a wrong connection setting fails the task at once
             hook.check_config()  # also builds the one session before the threads share it
+        self._in_flight = self.max_workers or (PACED_MAX_WORKERS if hook.rate_limits else UNPACED_MAX_WORKERS)
         return hook
+
+    _in_flight: int = UNPACED_MAX_WORKERS  # set by _hook: max_workers, or what the pacing allows
 
     # -- resumable waves: a daily-limit 429 defers the task until Zoom's reset -----------------------------
 
@@ -172,7 +183,7 @@ class _WaveOperator(BaseOperator):
                 "Resuming after Zoom's daily limit reset: %d of %d %s already done, sending the other %d",
                 len(items) - len(todo), len(items), label, len(todo),
             )
-        results = run_wave(todo, call, max_workers=self.max_workers, label=label, log=self.log)
+        results = run_wave(todo, call, max_workers=self._in_flight, label=label, log=self.log)
         limited: ZoomRateLimitError | None = None
         finished = 0
         for item, outcome, error in results:
@@ -276,9 +287,10 @@ class WaveCreateGroupsOperator(_WaveOperator):
     :param on_conflict: ``reuse`` or ``fail``, as in ``CreateIMGroupOperator``.
     :param dry_run: look every name up (list calls only), write nothing: ``created`` lists the groups a real
         run would create (``group_id`` None), ``exists`` those already there; the result has ``"dry_run": true``.
-    :param kwargs: ``max_workers`` (calls in flight at once); ``plan`` (pace to a Zoom plan's limits:
-        ``free``, ``pro``, ``business``) or ``light_rps`` / ``medium_rps`` (unset: the connection's extras
-        decide; none there, no pacing); ``report_dir`` (where large results go, default
+    :param kwargs: ``max_workers`` (a ceiling on calls in flight; default: 128 when the wave is paced, where the pace
+        and the round trip decide how many are really in flight, 8 when it is not); ``plan`` (pace to a Zoom
+        plan's limits: ``free``, ``pro``, ``business``) or ``light_rps`` / ``medium_rps`` (unset: the
+        connection's extras decide; none there, no pacing); ``report_dir`` (where large results go, default
         ``$AIRFLOW_HOME/zoom_reports``; shared storage when downstream tasks run on other machines);
         ``xcom_detail_limit``; ``zoom_conn_id``; ``on_daily_limit`` and ``daily_limit_max_wait`` (below); and
         ``BaseOperator``'s arguments.
