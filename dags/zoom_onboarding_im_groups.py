@@ -35,7 +35,7 @@ import pendulum
 from airflow.sdk import dag, task, task_group
 
 from airflow_provider_zoom.assets import ZOOM_GROUPS_ALIAS
-from airflow_provider_zoom.onboarding.params import cohort_params
+from airflow_provider_zoom.onboarding.params import cohort_params, late_joiner_params
 from airflow_provider_zoom.operators.im_groups import CreateIMGroupOperator
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ def first_day() -> pendulum.DateTime:
     max_active_runs=4,
     tags=["zoom", "onboarding"],
     doc_md=__doc__,
-    params=cohort_params(hr_extract_path=str(SAMPLE_EXTRACT)),
+    params={**cohort_params(hr_extract_path=str(SAMPLE_EXTRACT)), **late_joiner_params()},
     default_args={"retries": 2, "retry_delay": pendulum.duration(seconds=30)},
 )
 def zoom_onboarding_im_groups():
@@ -94,7 +94,8 @@ def zoom_onboarding_im_groups():
             quarantine_dir=params["quarantine_dir"] or None,
             max_rejected_share=params["max_rejected_share"],
         )
-        for key in ("quarantine_report", "rejected_rows", "noted_rows", "hires_in_run", "window", "cohort_members"):
+        for key in ("quarantine_report", "rejected_rows", "noted_rows", "hires_in_run", "window", "cohort_members",
+                    "hire_names"):
             ti.xcom_push(key=key, value=plan[key])
         return plan["cohorts"]
 
@@ -129,6 +130,43 @@ def zoom_onboarding_im_groups():
             reconcile_members(created.output, emails, group_name),
         ]
 
+    @task(trigger_rule="all_done")
+    def late_joiners(params: dict, ti=None, data_interval_start=None, data_interval_end=None, dag_run=None) -> dict:
+        """Add the hires of the past ``late_joiner_days`` whose Zoom account is active now (and, with
+        ``invite_missing_users``, invite the ones Zoom has no user for); runs whatever the cohorts' fate."""
+        from airflow_provider_zoom._compat import AirflowFailException
+        from airflow_provider_zoom.assets import zoom_target
+        from airflow_provider_zoom.exceptions import ZoomRateLimitError, fail_fast_on_permanent_errors
+        from airflow_provider_zoom.groups.users import ZoomUsers
+        from airflow_provider_zoom.hooks.zoom import ZoomHook
+        from airflow_provider_zoom.onboarding.late_joiners import owed_from_results, visit_late_joiners
+        from airflow_provider_zoom.onboarding.run_window import run_window
+
+        day, _ = run_window(data_interval_start, data_interval_end)  # the first start day this run covers
+        cohorts = ti.xcom_pull(task_ids="plan_cohorts") or []
+        outcomes = _pull(ti, "create_group", list(range(len(cohorts))))
+        results = []
+        for task_id, outcome in (("add_all_members", "created"), ("reconcile_members", "exists")):
+            results += _pull(ti, task_id, [i for i, o in enumerate(outcomes) if o and o.get("outcome") == outcome])
+        hook = ZoomHook(zoom_conn_id=ZOOM_CONN_ID)
+        try:
+            with fail_fast_on_permanent_errors():
+                report = visit_late_joiners(
+                    hook.groups, ZoomUsers(hook), day=day, new_owed=owed_from_results(results, day),
+                    window_days=int(params["late_joiner_days"]),
+                    invite_missing_users=bool(params["invite_missing_users"]),
+                    invite_user_type=int(params["invite_user_type"]),
+                    names=ti.xcom_pull(task_ids="plan_cohorts", key="hire_names") or {},
+                    dry_run=bool(params["dry_run"]), record_name=dag_run.dag_id, invitations_name=ZOOM_CONN_ID,
+                )
+        except ZoomRateLimitError as exc:
+            # A @task cannot defer: fail clearly, without Airflow retries inside the same day.
+            raise AirflowFailException(
+                f"Zoom's daily limit stopped the late-joiner step; what was done is recorded, the next run goes "
+                f"on from there: {exc}"
+            ) from None
+        return {**report.to_dict(), **(zoom_target(hook) if report.looked_up else {})}
+
     @task(trigger_rule="all_done", retries=0, outlets=[ZOOM_GROUPS_ALIAS])
     def summarize(ti=None, outlet_events=None) -> dict:
         """One line per run; pushed before failing so that a failed run still reports its counts. A run that
@@ -149,11 +187,13 @@ def zoom_onboarding_im_groups():
         for task_id, outcome in (("add_all_members", "created"), ("reconcile_members", "exists")):
             indexes = [i for i, o in enumerate(outcomes) if o and o.get("outcome") == outcome]
             member_results += _pull(ti, task_id, indexes)
+        late = ti.xcom_pull(task_ids="late_joiners")  # None when that step failed
         summary = summarize_run(
             cohort_count=len(cohorts),
             outcomes=outcomes,
             member_results=member_results,
             rejected_rows=ti.xcom_pull(task_ids="plan_cohorts", key="rejected_rows"),
+            late_joiners=late,
         )
         ti.xcom_push(key="summary", value=summary)
         if summary.get("dry_run"):
@@ -167,11 +207,25 @@ def zoom_onboarding_im_groups():
             raise AirflowFailException(f"{summary['failed']} of {len(cohorts)} cohorts failed: {line}")
         log.info("Onboarding summary: %s", line)
         if not summary.get("dry_run"):  # a dry run changed nothing: no downstream DAG is woken
-            emit_groups_event(outlet_events, summary, outcomes)
+            emit_groups_event(outlet_events, summary, [*outcomes, late])
+        if late:
+            _report_late_joiners(ti, late)
         return summary
 
     cohorts = plan_cohorts()
-    onboard_cohort.expand_kwargs(cohorts) >> summarize()
+    onboard_cohort.expand_kwargs(cohorts) >> late_joiners() >> summarize()
+
+
+def _report_late_joiners(ti, late: dict) -> None:
+    """Who is still pending after the window (HR chases them), by e-mail, in the log and the XCom."""
+    still = late.get("still_pending") or []
+    ti.xcom_push(key="still_pending_emails", value=[p["email"] for p in still])
+    if still:
+        log.warning("Still not active in Zoom after %s days: %s", late.get("window_days"),
+                    ", ".join(f"{p['email']} ({p['group']}, since {p['since']})" for p in still))
+    problems = late.get("invite_problems") or []
+    if problems:
+        log.warning("Invitations Zoom refused: %s", "; ".join(f"{p['email']}: {p['reason']}" for p in problems))
 
 
 def _pull(ti, task_id: str, map_indexes: list[int]) -> list:

@@ -39,7 +39,7 @@ LOGGED_ROWS = 20
 PLAN_FAILED_MESSAGE = "the plan step failed; nothing was sent to Zoom: see the plan_cohorts task log"
 SUMMARY_FIELDS = (
     "created", "exists", "failed", "members_added", "rejected", "members_rejected", "members_pending",
-    "members_removed", "dry_run",
+    "members_removed", "dry_run", "late_added", "invited", "still_pending",
 )
 
 
@@ -73,6 +73,9 @@ def plan_run(
     return {
         "cohorts": [{"group_name": c.name, "emails": [m.email for m in c.members]} for c in cohorts],
         **plan,
+        # for the invitations of hires Zoom has no user for (late_joiners)
+        "hire_names": {m.email: {"first_name": m.first_name, "last_name": m.last_name}
+                       for c in cohorts for m in c.members},
         "window": [first_day.isoformat(), end_day.isoformat()],
     }
 
@@ -250,13 +253,15 @@ def summarize_run(
     outcomes: Sequence[dict | None] | None = (),
     member_results: Sequence[dict | None] | None = (),
     rejected_rows: int | None = None,
+    late_joiners: dict | None = None,
 ) -> dict[str, Any]:
     """Count what the run did. A cohort counts as failed unless one of its member paths finished.
 
     ``cohort_count=None`` means the plan step failed (no cohorts at all): the summary says so plainly
     (``plan_failed``, ``message``) instead of counting. ``rejected_rows`` is the plan's count of rejected
     rows, reported as ``rejected``; members Zoom refused (a ``rejected`` list in a member result) are
-    counted as ``members_rejected`` when any member result reports them.
+    counted as ``members_rejected`` when any member result reports them. ``late_joiners`` (the late-joiner
+    step's XCom) adds ``late_added``, ``invited`` (when invitations are on) and ``still_pending``.
     """
     answered: list[dict] = [o for o in outcomes or () if o]
     finished: list[dict] = [r for r in member_results or () if r]
@@ -280,6 +285,13 @@ def summarize_run(
         summary["members_removed"] = sum(len(r.get("removed") or []) for r in finished)
     if any(r.get("dry_run") for r in [*answered, *finished]):
         summary["dry_run"] = 1  # every count above is what a real run would do; nothing was written
+    if late_joiners:
+        summary["late_added"] = len(late_joiners.get("late_added") or [])
+        if "invited" in late_joiners:
+            summary["invited"] = len(late_joiners["invited"])
+        summary["still_pending"] = len(late_joiners.get("still_pending") or [])
+        if late_joiners.get("dry_run"):
+            summary["dry_run"] = 1
     return summary
 
 
