@@ -131,15 +131,10 @@ def zoom_onboarding_im_groups():
         ]
 
     @task(trigger_rule="all_done")
-    def late_joiners(params: dict, ti=None, data_interval_start=None, data_interval_end=None, dag_run=None) -> dict:
+    def late_joiners(params: dict, ti=None, data_interval_start=None, data_interval_end=None) -> dict:
         """Add the hires of the past ``late_joiner_days`` whose Zoom account is active now (and, with
         ``invite_missing_users``, invite the ones Zoom has no user for); runs whatever the cohorts' fate."""
-        from airflow_provider_zoom._compat import AirflowFailException
-        from airflow_provider_zoom.assets import zoom_target
-        from airflow_provider_zoom.exceptions import ZoomRateLimitError, fail_fast_on_permanent_errors
-        from airflow_provider_zoom.groups.users import ZoomUsers
-        from airflow_provider_zoom.hooks.zoom import ZoomHook
-        from airflow_provider_zoom.onboarding.late_joiners import owed_from_results, visit_late_joiners
+        from airflow_provider_zoom.onboarding.late_joiners import late_joiner_step
         from airflow_provider_zoom.onboarding.run_window import run_window
 
         day, _ = run_window(data_interval_start, data_interval_end)  # the first start day this run covers
@@ -148,24 +143,8 @@ def zoom_onboarding_im_groups():
         results = []
         for task_id, outcome in (("add_all_members", "created"), ("reconcile_members", "exists")):
             results += _pull(ti, task_id, [i for i, o in enumerate(outcomes) if o and o.get("outcome") == outcome])
-        hook = ZoomHook(zoom_conn_id=ZOOM_CONN_ID)
-        try:
-            with fail_fast_on_permanent_errors():
-                report = visit_late_joiners(
-                    hook.groups, ZoomUsers(hook), day=day, new_owed=owed_from_results(results, day),
-                    window_days=int(params["late_joiner_days"]),
-                    invite_missing_users=bool(params["invite_missing_users"]),
-                    invite_user_type=int(params["invite_user_type"]),
-                    names=ti.xcom_pull(task_ids="plan_cohorts", key="hire_names") or {},
-                    dry_run=bool(params["dry_run"]), record_name=dag_run.dag_id, invitations_name=ZOOM_CONN_ID,
-                )
-        except ZoomRateLimitError as exc:
-            # A @task cannot defer: fail clearly, without Airflow retries inside the same day.
-            raise AirflowFailException(
-                f"Zoom's daily limit stopped the late-joiner step; what was done is recorded, the next run goes "
-                f"on from there: {exc}"
-            ) from None
-        return {**report.to_dict(), **(zoom_target(hook) if report.looked_up else {})}
+        names = ti.xcom_pull(task_ids="plan_cohorts", key="hire_names")
+        return late_joiner_step(results, day=day, params=params, names=names, conn_id=ZOOM_CONN_ID)
 
     @task(trigger_rule="all_done", retries=0, outlets=[ZOOM_GROUPS_ALIAS])
     def summarize(ti=None, outlet_events=None) -> dict:
@@ -209,23 +188,13 @@ def zoom_onboarding_im_groups():
         if not summary.get("dry_run"):  # a dry run changed nothing: no downstream DAG is woken
             emit_groups_event(outlet_events, summary, [*outcomes, late])
         if late:
-            _report_late_joiners(ti, late)
+            from airflow_provider_zoom.onboarding.late_joiners import report_still_pending
+
+            report_still_pending(ti, late)
         return summary
 
     cohorts = plan_cohorts()
     onboard_cohort.expand_kwargs(cohorts) >> late_joiners() >> summarize()
-
-
-def _report_late_joiners(ti, late: dict) -> None:
-    """Who is still pending after the window (HR chases them), by e-mail, in the log and the XCom."""
-    still = late.get("still_pending") or []
-    ti.xcom_push(key="still_pending_emails", value=[p["email"] for p in still])
-    if still:
-        log.warning("Still not active in Zoom after %s days: %s", late.get("window_days"),
-                    ", ".join(f"{p['email']} ({p['group']}, since {p['since']})" for p in still))
-    problems = late.get("invite_problems") or []
-    if problems:
-        log.warning("Invitations Zoom refused: %s", "; ".join(f"{p['email']}: {p['reason']}" for p in problems))
 
 
 def _pull(ti, task_id: str, map_indexes: list[int]) -> list:

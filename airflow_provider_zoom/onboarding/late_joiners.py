@@ -12,7 +12,8 @@ With ``invite_missing_users`` a hire Zoom has no user for gets Zoom's invitation
 once per address whatever re-runs and backfills do: the invitations sent are recorded. A dry run looks people up,
 writes nothing and reports what it would add and whom it would invite.
 
-The record lives in ``$AIRFLOW_HOME/zoom_onboarding/`` (one file per DAG, one of invitations per connection),
+The record lives in ``$AIRFLOW_HOME/zoom_onboarding/`` (one file of owed people and one of invitations per
+connection, shared by the daily and the wave DAG),
 rewritten atomically under a lock, so the parallel runs of a backfill do not lose each other's entries.
 """
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -39,10 +41,14 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_LATE_JOINER_DAYS",
     "LateJoinerReport",
+    "late_joiner_step",
     "owed_from_results",
     "record_dir",
+    "report_still_pending",
     "visit_late_joiners",
 ]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_LATE_JOINER_DAYS = 14
 RECORD_VERSION = 1
@@ -169,18 +175,14 @@ def visit_late_joiners(
                 owed[_key(entry)] = dict(entry)
             elif entry["since"] < current["since"]:  # a backfill of an earlier day: the window starts then
                 current["since"] = entry["since"]
-        stop: BaseException | None = None
         try:
             _visit(groups, users, owed, invitations, report, day=day, window_days=window_days,
                    invite=invite_missing_users, user_type=invite_user_type, names=names or {}, dry_run=dry_run)
-        except ZoomRateLimitError as exc:
-            stop = exc
-        if not dry_run:
-            _save(record_path, {"version": RECORD_VERSION, "owed": owed})
-            if invite_missing_users:
-                _save(invitations_path, {"version": RECORD_VERSION, "invitations": invitations})
-    if stop is not None:
-        raise stop
+        finally:  # a failure part-way (a daily cap, a missing scope) keeps this run's owed people and invitations
+            if not dry_run:
+                _save(record_path, {"version": RECORD_VERSION, "owed": owed})
+                if invite_missing_users:
+                    _save(invitations_path, {"version": RECORD_VERSION, "invitations": invitations})
     return report
 
 
@@ -245,6 +247,53 @@ def _visit(
             len(report.still_pending), window_days,
             ", ".join(f"{p['email']} (since {p['since']}, {p['group']})" for p in report.still_pending),
         )
+
+
+def late_joiner_step(
+    member_results: Iterable[Mapping[str, Any] | None], *, day: date, params: Mapping[str, Any],
+    names: Mapping[str, Any] | None, conn_id: str,
+) -> dict[str, Any]:
+    """The ``late_joiners`` task of both onboarding DAGs: this run's member results (rows with ``group_id``,
+    ``name``, ``pending``, ``rejected``) and the DAG's Params in, the XCom out.
+
+    Both DAGs share one record per connection, so the daily runs also pick up a wave's late joiners. Zoom's daily
+    create cap fails the task (a plain task cannot defer) with the reset time, after recording what was done.
+    """
+    from airflow_provider_zoom._compat import AirflowFailException
+    from airflow_provider_zoom.assets import zoom_target
+    from airflow_provider_zoom.exceptions import fail_fast_on_permanent_errors
+    from airflow_provider_zoom.groups.users import ZoomUsers
+    from airflow_provider_zoom.hooks.zoom import ZoomHook
+
+    hook = ZoomHook(zoom_conn_id=conn_id)
+    try:
+        with fail_fast_on_permanent_errors():
+            report = visit_late_joiners(
+                hook.groups, ZoomUsers(hook), day=day, new_owed=owed_from_results(member_results, day),
+                window_days=int(params["late_joiner_days"]),
+                invite_missing_users=bool(params["invite_missing_users"]),
+                invite_user_type=int(params["invite_user_type"]), names=names or {},
+                dry_run=bool(params["dry_run"]), record_name=conn_id, invitations_name=conn_id,
+            )
+    except ZoomRateLimitError as exc:
+        raise AirflowFailException(
+            f"Zoom's daily limit stopped the late-joiner step; what was done is recorded, the next run goes on "
+            f"from there: {exc}"
+        ) from None
+    return {**report.to_dict(), **(zoom_target(hook) if report.looked_up else {})}
+
+
+def report_still_pending(ti: Any, late: Mapping[str, Any]) -> None:
+    """For the summary task: who is still pending after the window (HR chases them), by e-mail, in the log and the
+    ``still_pending_emails`` XCom; and the invitations Zoom refused."""
+    still = late.get("still_pending") or []
+    ti.xcom_push(key="still_pending_emails", value=[p["email"] for p in still])
+    if still:
+        log.warning("Still not active in Zoom after %s days: %s", late.get("window_days"),
+                    ", ".join(f"{p['email']} ({p['group']}, since {p['since']})" for p in still))
+    problems = late.get("invite_problems") or []
+    if problems:
+        log.warning("Invitations Zoom refused: %s", "; ".join(f"{p['email']}: {p['reason']}" for p in problems))
 
 
 def _pending(entry: Mapping[str, Any]) -> dict[str, str]:

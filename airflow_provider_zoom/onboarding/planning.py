@@ -285,14 +285,22 @@ def summarize_run(
         summary["members_removed"] = sum(len(r.get("removed") or []) for r in finished)
     if any(r.get("dry_run") for r in [*answered, *finished]):
         summary["dry_run"] = 1  # every count above is what a real run would do; nothing was written
-    if late_joiners:
-        summary["late_added"] = len(late_joiners.get("late_added") or [])
-        if "invited" in late_joiners:
-            summary["invited"] = len(late_joiners["invited"])
-        summary["still_pending"] = len(late_joiners.get("still_pending") or [])
-        if late_joiners.get("dry_run"):
-            summary["dry_run"] = 1
+    summary.update(late_joiner_counts(late_joiners))
     return summary
+
+
+def late_joiner_counts(late_joiners: dict | None) -> dict[str, int]:
+    """The summary's counts of the late-joiner step's XCom: ``late_added``, ``invited`` (invitations on),
+    ``still_pending`` (and ``dry_run``); nothing when the step did not run."""
+    if not late_joiners:
+        return {}
+    counts = {"late_added": len(late_joiners.get("late_added") or [])}
+    if "invited" in late_joiners:
+        counts["invited"] = len(late_joiners["invited"])
+    counts["still_pending"] = len(late_joiners.get("still_pending") or [])
+    if late_joiners.get("dry_run"):
+        counts["dry_run"] = 1
+    return counts
 
 
 def format_summary(summary: dict[str, Any]) -> str:

@@ -5,11 +5,13 @@ look-back window are reported; a dry run sends nothing."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 import requests
 
 from airflow_provider_zoom.onboarding.planning import format_summary
-from tests.airflow_runs import asset_events, xcom_values
+from tests.airflow_runs import asset_events, run_dag, xcom_values
 from tests.dags.cohort_runs import HEADER, account_groups, emails, extract_conf, run_day, use_group_api
 
 GROUP_APIS = ["im_groups", "contact_groups"]
@@ -154,3 +156,27 @@ def test_a_dry_run_lists_its_invitations_and_additions_and_sends_nothing(zoom, a
     assert (summary["late_added"], summary["invited"]) == (1, 1)
     assert zoom.count(CREATE_USER, 201) == 1
     assert account_groups(zoom, group_api)[SALES] == emails("ann", "pia")
+
+
+@pytest.mark.parametrize("group_api", GROUP_APIS)
+def test_a_waves_late_joiners_are_added_by_the_daily_runs_and_invited_once(zoom, zoom_pool, monkeypatch, tmp_path,
+                                                                          group_api):
+    """The wave DAG records whom it could not add; a later daily run (a day without starters) adds them once active.
+    Both DAGs share the record and the invitations of the connection."""
+    use_group_api(zoom, monkeypatch, group_api)
+    _users(zoom, missing=["max", "pia"])
+    conf = extract_conf(tmp_path, _extract(("ann", "2026-11-23"), ("max", "2026-11-23"), ("pia", "2026-11-23")),
+                        "hires.csv", invite_missing_users=True)
+
+    wave = run_dag("zoom_onboarding_wave", conf, datetime(2026, 11, 23, tzinfo=UTC))
+    assert wave.state == "success"
+    (summary,) = xcom_values(wave, "summarize")
+    assert (summary["invited"], summary["still_pending"]) == (2, 0)
+    assert zoom.count(CREATE_USER, 201) == 2
+    _users(zoom, active=["max", "pia"])  # both accept
+
+    daily, _ = _run("2026-11-25", conf)  # nobody starts that day
+
+    assert daily["late_added"] == 2
+    assert daily["invited"] == 0 and zoom.count(CREATE_USER) == 2
+    assert account_groups(zoom, group_api)[SALES] == emails("ann", "max", "pia")

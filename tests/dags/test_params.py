@@ -54,7 +54,7 @@ def test_both_dags_keep_their_param_names_defaults_and_order():
     daily = bag.dags["zoom_onboarding_im_groups"].params
     wave = bag.dags["zoom_onboarding_wave"].params
     assert list(daily.dump().items()) == list(DAILY_DEFAULTS.items())
-    assert list(wave.dump().items()) == list(WAVE_DEFAULTS.items())
+    assert list(wave.dump().items()) == list({**WAVE_DEFAULTS, **LATE_JOINER_DEFAULTS}.items())
     for name, choices in ENUMS.items():
         assert wave.get_param(name).schema["enum"] == choices
     assert daily.get_param("group_type").schema["enum"] == ENUMS["group_type"]
