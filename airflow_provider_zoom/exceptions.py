@@ -136,6 +136,38 @@ def _field_error(error: Any) -> str:
     return f"{field}: {message}" if field else message
 
 
+#: Zoom's codes for a token without a scope the call needs ("Invalid access token, does not contain scopes: ...").
+MISSING_SCOPE_CODES = (4700, 4711)
+
+
+class ZoomScopeError(ZoomAPIError):
+    """Zoom refused a call because the app lacks a scope (codes 4700 / 4711): names the scope and the feature.
+
+    Permanent whatever the HTTP status: the same token (and every renewed one) lacks it until an admin adds the
+    scope to the Server-to-Server app and activates it again.
+    """
+
+    permanent = True
+
+    def __init__(self, method: str, path: str, status_code: int, code: int | str | None, message: str | None,
+                 *, scope: str, feature: str):
+        super().__init__(method, path, status_code, code, message)
+        self.scope = scope
+        self.feature = feature
+        self.args = (
+            f"{self.args[0]}. The Zoom app lacks the scope {scope}, which {feature} needs: add it to the "
+            "Server-to-Server OAuth app in the Zoom App Marketplace (docs/connection.md lists the scopes per feature)",
+        )
+
+    def __reduce__(self):
+        return _rebuild_scope_error, (self.method, self.path, self.status_code, self.code, self.zoom_message,
+                                      self.scope, self.feature)
+
+
+def _rebuild_scope_error(method, path, status_code, code, message, scope, feature) -> ZoomScopeError:
+    return ZoomScopeError(method, path, status_code, code, message, scope=scope, feature=feature)
+
+
 class ZoomReplyError(ZoomAPIError):
     """Zoom's reply is not what Zoom documents (not JSON, the wrong shape, a field missing).
 
@@ -252,6 +284,21 @@ class ZoomRemovalInterrupted(ZoomError):
 
     def __reduce__(self):
         return type(self), (self.group, self.removed, self.cause)
+
+
+class ZoomNoSeatsError(ZoomError):
+    """Zoom has no seat left for another user (400, code 2034 or 3412): no further invitation can succeed."""
+
+    permanent = True
+
+    def __init__(self, email: str, message: str | None = None):
+        self.email = email
+        self.message = message
+        super().__init__(f"Zoom refused to invite {email}: the account has no seat (licence) left"
+                         + (f" ({message})" if message else "") + "; invitations stop until seats are added")
+
+    def __reduce__(self):
+        return type(self), (self.email, self.message)
 
 
 class ZoomRateLimitError(ZoomAPIError):

@@ -35,7 +35,7 @@ import pendulum
 from airflow.sdk import dag, task, task_group
 
 from airflow_provider_zoom.assets import ZOOM_GROUPS_ALIAS
-from airflow_provider_zoom.onboarding.params import cohort_params
+from airflow_provider_zoom.onboarding.params import cohort_params, late_joiner_params
 from airflow_provider_zoom.operators.im_groups import CreateIMGroupOperator
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ def first_day() -> pendulum.DateTime:
     max_active_runs=4,
     tags=["zoom", "onboarding"],
     doc_md=__doc__,
-    params=cohort_params(hr_extract_path=str(SAMPLE_EXTRACT)),
+    params={**cohort_params(hr_extract_path=str(SAMPLE_EXTRACT)), **late_joiner_params()},
     default_args={"retries": 2, "retry_delay": pendulum.duration(seconds=30)},
 )
 def zoom_onboarding_im_groups():
@@ -94,7 +94,8 @@ def zoom_onboarding_im_groups():
             quarantine_dir=params["quarantine_dir"] or None,
             max_rejected_share=params["max_rejected_share"],
         )
-        for key in ("quarantine_report", "rejected_rows", "noted_rows", "hires_in_run", "window", "cohort_members"):
+        for key in ("quarantine_report", "rejected_rows", "noted_rows", "hires_in_run", "window", "cohort_members",
+                    "hire_names"):
             ti.xcom_push(key=key, value=plan[key])
         return plan["cohorts"]
 
@@ -129,6 +130,22 @@ def zoom_onboarding_im_groups():
             reconcile_members(created.output, emails, group_name),
         ]
 
+    @task(trigger_rule="all_done")
+    def late_joiners(params: dict, ti=None, data_interval_start=None, data_interval_end=None) -> dict:
+        """Add the hires of the past ``late_joiner_days`` whose Zoom account is active now (and, with
+        ``invite_missing_users``, invite the ones Zoom has no user for); runs whatever the cohorts' fate."""
+        from airflow_provider_zoom.onboarding.late_joiners import late_joiner_step
+        from airflow_provider_zoom.onboarding.run_window import run_window
+
+        day, _ = run_window(data_interval_start, data_interval_end)  # the first start day this run covers
+        cohorts = ti.xcom_pull(task_ids="plan_cohorts") or []
+        outcomes = _pull(ti, "create_group", list(range(len(cohorts))))
+        results = []
+        for task_id, outcome in (("add_all_members", "created"), ("reconcile_members", "exists")):
+            results += _pull(ti, task_id, [i for i, o in enumerate(outcomes) if o and o.get("outcome") == outcome])
+        names = ti.xcom_pull(task_ids="plan_cohorts", key="hire_names")
+        return late_joiner_step(results, day=day, params=params, names=names, conn_id=ZOOM_CONN_ID)
+
     @task(trigger_rule="all_done", retries=0, outlets=[ZOOM_GROUPS_ALIAS])
     def summarize(ti=None, outlet_events=None) -> dict:
         """One line per run; pushed before failing so that a failed run still reports its counts. A run that
@@ -154,12 +171,14 @@ def zoom_onboarding_im_groups():
             if task_id == "reconcile_members":
                 failed = [i for i, r in zip(indexes, results, strict=True) if r is None]
                 interrupted += _pull(ti, task_id, failed, key="removed_before_failure")
+        late = ti.xcom_pull(task_ids="late_joiners")  # None when that step failed
         summary = summarize_run(
             cohort_count=len(cohorts),
             outcomes=outcomes,
             member_results=member_results,
             rejected_rows=ti.xcom_pull(task_ids="plan_cohorts", key="rejected_rows"),
             removed_before_failure=interrupted,
+            late_joiners=late,
         )
         ti.xcom_push(key="summary", value=summary)
         if summary.get("dry_run"):
@@ -173,11 +192,15 @@ def zoom_onboarding_im_groups():
             raise AirflowFailException(f"{summary['failed']} of {len(cohorts)} cohorts failed: {line}")
         log.info("Onboarding summary: %s", line)
         if not summary.get("dry_run"):  # a dry run changed nothing: no downstream DAG is woken
-            emit_groups_event(outlet_events, summary, outcomes)
+            emit_groups_event(outlet_events, summary, [*outcomes, late])
+        if late:
+            from airflow_provider_zoom.onboarding.late_joiners import report_still_pending
+
+            report_still_pending(ti, late)
         return summary
 
     cohorts = plan_cohorts()
-    onboard_cohort.expand_kwargs(cohorts) >> summarize()
+    onboard_cohort.expand_kwargs(cohorts) >> late_joiners() >> summarize()
 
 
 def _pull(ti, task_id: str, map_indexes: list[int], key: str = "return_value") -> list:

@@ -27,7 +27,7 @@ import pendulum
 from airflow.sdk import dag, task
 
 from airflow_provider_zoom.assets import ZOOM_GROUPS_ALIAS
-from airflow_provider_zoom.onboarding.params import wave_params
+from airflow_provider_zoom.onboarding.params import late_joiner_params, wave_params
 from airflow_provider_zoom.operators.waves import WaveAddMembersOperator, WaveCreateGroupsOperator
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ WAVE_SETTINGS = {
     catchup=False,
     tags=["zoom", "onboarding"],
     doc_md=__doc__,
-    params=wave_params(hr_extract_path=str(SAMPLE_EXTRACT)),
+    params={**wave_params(hr_extract_path=str(SAMPLE_EXTRACT)), **late_joiner_params()},
     default_args={"retries": 2, "retry_delay": pendulum.duration(seconds=30)},
 )
 def zoom_onboarding_wave():
@@ -110,13 +110,31 @@ def zoom_onboarding_wave():
         **WAVE_SETTINGS,
     )
 
+    @task(trigger_rule="all_done")
+    def late_joiners(params: dict, ti=None, dag_run=None) -> dict:
+        """Record who the wave could not add yet (pending, not in Zoom) and add the owed people of the past
+        ``late_joiner_days`` who are active now; the daily DAG's runs visit the same record (one per connection)."""
+        from airflow_provider_zoom.onboarding.late_joiners import late_joiner_step
+        from airflow_provider_zoom.operators.waves import load_report
+
+        created = ti.xcom_pull(task_ids="create_groups") or {}
+        rows = [{"group_id": g.get("group_id"), "name": g.get("name"), "pending": g.get("members_pending", []),
+                 "rejected": g.get("members_rejected", [])} for g in load_report(created).get("created", [])]
+        for task_id in ("add_members_to_new_groups", "reconcile_existing_groups"):
+            result = ti.xcom_pull(task_ids=task_id)
+            rows += load_report(result).get("groups", []) if result else []
+        when = dag_run.logical_date or dag_run.run_after
+        day = pendulum.instance(when).in_timezone("UTC").date()
+        return late_joiner_step(rows, day=day, params=params, names=None, conn_id=ZOOM_CONN_ID)
+
     @task(trigger_rule="all_done", retries=0, outlets=[ZOOM_GROUPS_ALIAS])
     def summarize(ti=None, outlet_events=None) -> dict:
         """One line per run, also when a step failed: pushed as XCom before the task fails. A run that succeeds
         emits one asset event (account x group API) with the counts: downstream DAGs see the whole run, once."""
         from airflow_provider_zoom._compat import AirflowFailException
         from airflow_provider_zoom.assets import emit_groups_event
-        from airflow_provider_zoom.onboarding.planning import format_summary, summarize_run
+        from airflow_provider_zoom.onboarding.late_joiners import report_still_pending
+        from airflow_provider_zoom.onboarding.planning import format_summary, late_joiner_counts, summarize_run
 
         result = ti.xcom_pull(task_ids="create_groups")
         if ti.xcom_pull(task_ids="plan_wave", key="groups") is None:
@@ -152,16 +170,20 @@ def zoom_onboarding_wave():
             summary["dry_run"] = 1  # the counts are what a real run would do; nothing was written
         if not result or None in added:
             summary["failed"] = max(summary["failed"], 1)  # a Zoom step failed before it could count
+        late = ti.xcom_pull(task_ids="late_joiners")  # None when that step failed
+        summary.update(late_joiner_counts(late))
         ti.xcom_push(key="summary", value=summary)
+        if late:
+            report_still_pending(ti, late)
         line = format_summary(summary)
         if summary["failed"]:
             raise AirflowFailException(f"Wave failed: {line}")
         log.info("Wave summary: %s", line)
         if not summary.get("dry_run"):  # a dry run changed nothing: no downstream DAG is woken
-            emit_groups_event(outlet_events, summary, [result, *added])
+            emit_groups_event(outlet_events, summary, [result, *added, late])
         return summary
 
-    route(created.output) >> [add_new, reconcile] >> summarize()
+    route(created.output) >> [add_new, reconcile] >> late_joiners() >> summarize()
 
 
 def _report_dry_run(ti, created: dict, added: list) -> None:

@@ -29,13 +29,17 @@ import urllib3.exceptions
 from urllib3.exceptions import NewConnectionError
 
 from airflow_provider_zoom._transport.masking import Base64Credential, redact
+from airflow_provider_zoom._transport.scopes import feature_of, missing_scope
+from airflow_provider_zoom._values import as_int
 from airflow_provider_zoom.exceptions import (
+    MISSING_SCOPE_CODES,
     ZoomAPIError,
     ZoomAuthError,
     ZoomConnectionError,
     ZoomError,
     ZoomRateLimitError,
     ZoomReplyError,
+    ZoomScopeError,
     ZoomTransientError,
 )
 
@@ -208,6 +212,9 @@ def raise_for_reply(method: str, path: str, response: requests.Response, secrets
         message = redact(str(message), secrets)
     errors = _field_errors(body.get("errors"), secrets)
     status = response.status_code
+    if as_int(code) in MISSING_SCOPE_CODES:  # before the 401 branch: a new token lacks the scope as well
+        raise ZoomScopeError(method, path, status, code, message, scope=missing_scope(method, path, message),
+                             feature=feature_of(method, path))
     if status == 429:
         retry_after_header = response.headers.get("Retry-After")
         if response.headers.get("X-RateLimit-Type", "").lower().startswith("daily"):

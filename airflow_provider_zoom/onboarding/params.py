@@ -16,11 +16,13 @@ from airflow_provider_zoom._transport.rate_limit import PLAN_LIMITS
 from airflow_provider_zoom.group_spec import GROUP_TYPES
 from airflow_provider_zoom.onboarding.cohorts import DEFAULT_COHORT_NAME_TEMPLATE
 
-__all__ = ["ON_DAILY_LIMIT_CHOICES", "cohort_params", "wave_params"]
+__all__ = ["ON_DAILY_LIMIT_CHOICES", "cohort_params", "late_joiner_params", "wave_params"]
 
 # The wave operators' choices (operators.waves.ON_DAILY_LIMIT_CHOICES), here without importing the operators.
 ON_DAILY_LIMIT_CHOICES = ("defer", "fail")
 DEFAULT_MAX_REJECTED_SHARE = 0.5  # onboarding.planning's default, without importing the planner at parse time
+DEFAULT_LATE_JOINER_DAYS = 14  # onboarding.late_joiners' default, likewise
+INVITE_USER_TYPES = (1, 2, 4)  # groups.users.INVITE_USER_TYPES: 1 Basic, 2 Licensed, 4 Unassigned
 
 
 def cohort_params(*, hr_extract_path: str, extract_description: str = "CSV extract of new hires") -> dict[str, Param]:
@@ -79,3 +81,24 @@ def wave_params(
     names = list(params)
     cut = names.index("search_by_ma_account") + 1
     return {**{name: params[name] for name in names[:cut]}, **pacing, **{name: params[name] for name in names[cut:]}}
+
+
+def late_joiner_params() -> dict[str, Param]:
+    """Late joiners and invitations (the daily DAG adds these after :func:`cohort_params`): how many days back a
+    run still adds hires whose Zoom account became active late, and whether hires Zoom has no user for are
+    invited (off by default: an invitation is an e-mail from Zoom to the person)."""
+    return {
+        "late_joiner_days": Param(
+            DEFAULT_LATE_JOINER_DAYS, type="integer", minimum=0,
+            description="Each run also adds the hires of this many past days whose Zoom account is active now; "
+            "those still pending after it are reported (still_pending)",
+        ),
+        "invite_missing_users": Param(
+            False, type="boolean",
+            description="Invite hires who have no Zoom user (POST /users, action create), each at most once",
+        ),
+        "invite_user_type": Param(
+            INVITE_USER_TYPES[0], enum=list(INVITE_USER_TYPES),
+            description="Zoom user type of an invitation: 1 Basic, 2 Licensed, 4 Unassigned",
+        ),
+    }

@@ -39,7 +39,7 @@ LOGGED_ROWS = 20
 PLAN_FAILED_MESSAGE = "the plan step failed; nothing was sent to Zoom: see the plan_cohorts task log"
 SUMMARY_FIELDS = (
     "created", "exists", "failed", "members_added", "rejected", "members_rejected", "members_pending",
-    "members_removed", "dry_run", "also_named",
+    "members_removed", "dry_run", "also_named", "late_added", "invited", "still_pending",
 )
 
 
@@ -73,6 +73,9 @@ def plan_run(
     return {
         "cohorts": [{"group_name": c.name, "emails": [m.email for m in c.members]} for c in cohorts],
         **plan,
+        # for the invitations of hires Zoom has no user for (late_joiners)
+        "hire_names": {m.email: {"first_name": m.first_name, "last_name": m.last_name}
+                       for c in cohorts for m in c.members},
         "window": [first_day.isoformat(), end_day.isoformat()],
     }
 
@@ -251,6 +254,7 @@ def summarize_run(
     member_results: Sequence[dict | None] | None = (),
     rejected_rows: int | None = None,
     removed_before_failure: Sequence[list[str] | None] | None = (),
+    late_joiners: dict | None = None,
 ) -> dict[str, Any]:
     """Count what the run did. A cohort counts as failed unless one of its member paths finished.
 
@@ -260,7 +264,8 @@ def summarize_run(
     ``cohort_count=None`` means the plan step failed (no cohorts at all): the summary says so plainly
     (``plan_failed``, ``message``) instead of counting. ``rejected_rows`` is the plan's count of rejected
     rows, reported as ``rejected``; members Zoom refused (a ``rejected`` list in a member result) are
-    counted as ``members_rejected`` when any member result reports them.
+    counted as ``members_rejected`` when any member result reports them. ``late_joiners`` (the late-joiner
+    step's XCom) adds ``late_added``, ``invited`` (when invitations are on) and ``still_pending``.
     """
     answered: list[dict] = [o for o in outcomes or () if o]
     finished: list[dict] = [r for r in member_results or () if r]
@@ -287,7 +292,22 @@ def summarize_run(
         summary["dry_run"] = 1  # every count above is what a real run would do; nothing was written
     if any(o.get("also_named") for o in answered):  # other groups sharing a cohort's name, left alone
         summary["also_named"] = sum(len(o.get("also_named") or []) for o in answered)
+    summary.update(late_joiner_counts(late_joiners))
     return summary
+
+
+def late_joiner_counts(late_joiners: dict | None) -> dict[str, int]:
+    """The summary's counts of the late-joiner step's XCom: ``late_added``, ``invited`` (invitations on),
+    ``still_pending`` (and ``dry_run``); nothing when the step did not run."""
+    if not late_joiners:
+        return {}
+    counts = {"late_added": len(late_joiners.get("late_added") or [])}
+    if "invited" in late_joiners:
+        counts["invited"] = len(late_joiners["invited"])
+    counts["still_pending"] = len(late_joiners.get("still_pending") or [])
+    if late_joiners.get("dry_run"):
+        counts["dry_run"] = 1
+    return counts
 
 
 def format_summary(summary: dict[str, Any]) -> str:

@@ -69,7 +69,7 @@ def test_wave_exact_moves_and_withdraws_people(zoom, zoom_pool, monkeypatch, tmp
     (reconciled,) = xcom_values(run, "reconcile_existing_groups")
     removed = {g["name"]: g["removed"] for g in reconciled["groups"]}
     assert removed == {ENGINEERING: [], SALES: emails("sam", "sue")}  # reported by name
-    assert format_summary(summary).endswith("members_pending=0 members_removed=2")  # the summary line
+    assert format_summary(summary).endswith("members_pending=0 members_removed=2 late_added=0 still_pending=0")
 
 
 @pytest.mark.parametrize("group_api", ["im_groups", "contact_groups"])

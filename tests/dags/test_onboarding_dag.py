@@ -30,7 +30,8 @@ EXPECTED_GROUPS = {
 }
 DAYS = ["2026-11-23", "2026-11-24", "2026-11-25", "2026-11-30"]
 # Every run reads the whole extract: its two bad rows (E6, E7) are reported as rejected on each day.
-COUNTS = {"created": 0, "exists": 0, "failed": 0, "members_added": 0, "rejected": 2}
+COUNTS = {"created": 0, "exists": 0, "failed": 0, "members_added": 0, "rejected": 2, "late_added": 0,
+          "still_pending": 0}
 
 
 @pytest.fixture

@@ -37,6 +37,9 @@ WAVE_DEFAULTS = {
     "on_daily_limit": "defer",
     **{name: SHARED_DEFAULTS[name] for name in list(SHARED_DEFAULTS)[6:]},
 }
+# The daily DAG's own, after the shared ones (onboarding/params.py: late_joiner_params).
+LATE_JOINER_DEFAULTS = {"late_joiner_days": 14, "invite_missing_users": False, "invite_user_type": 1}
+DAILY_DEFAULTS = {**SHARED_DEFAULTS, **LATE_JOINER_DEFAULTS}
 ENUMS = {
     "group_type": ["normal", "shared", "restricted"],
     "membership": ["add_only", "exact"],
@@ -51,13 +54,15 @@ def test_both_dags_keep_their_param_names_defaults_and_order():
     assert bag.import_errors == {}
     daily = bag.dags["zoom_onboarding_im_groups"].params
     wave = bag.dags["zoom_onboarding_wave"].params
-    assert list(daily.dump().items()) == list(SHARED_DEFAULTS.items())
-    assert list(wave.dump().items()) == list(WAVE_DEFAULTS.items())
+    assert list(daily.dump().items()) == list(DAILY_DEFAULTS.items())
+    assert list(wave.dump().items()) == list({**WAVE_DEFAULTS, **LATE_JOINER_DEFAULTS}.items())
     for name, choices in ENUMS.items():
         assert wave.get_param(name).schema["enum"] == choices
     assert daily.get_param("group_type").schema["enum"] == ENUMS["group_type"]
     assert daily.get_param("max_removal_share").schema == {"type": "number", "minimum": 0, "maximum": 1}
     assert wave.get_param("keep_members").schema == {"type": "array", "items": {"type": "string"}}
+    assert daily.get_param("invite_user_type").schema["enum"] == [1, 2, 4]  # 1 Basic, 2 Licensed, 4 Unassigned
+    assert daily.get_param("late_joiner_days").schema == {"type": "integer", "minimum": 0}
 
 
 def test_every_call_builds_params_of_its_own():
@@ -73,6 +78,11 @@ def test_the_choices_are_the_operators_and_the_planners():
 
     assert params.ON_DAILY_LIMIT_CHOICES == ON_DAILY_LIMIT_CHOICES
     assert params.DEFAULT_MAX_REJECTED_SHARE == planning.DEFAULT_MAX_REJECTED_SHARE
+    from airflow_provider_zoom.groups.users import INVITE_USER_TYPES
+    from airflow_provider_zoom.onboarding.late_joiners import DEFAULT_LATE_JOINER_DAYS
+
+    assert params.DEFAULT_LATE_JOINER_DAYS == DEFAULT_LATE_JOINER_DAYS
+    assert tuple(INVITE_USER_TYPES) == params.INVITE_USER_TYPES
 
 
 def test_the_params_module_imports_no_hook_operator_or_http_client():

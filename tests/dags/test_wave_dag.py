@@ -13,7 +13,7 @@ def test_wave_creates_every_cohort_then_reconciles_on_rerun(zoom, zoom_pool, tmp
     assert first.state == "success"
     (summary,) = xcom_values(first, "summarize")
     assert summary == {"created": 14, "exists": 0, "failed": 0, "members_added": 45, "rejected": 3,
-                       "members_rejected": 0, "members_pending": 0}
+                       "members_rejected": 0, "members_pending": 0, "late_added": 0, "still_pending": 0}
     groups = zoom.groups()
     assert len(groups) == 14 and sum(len(m) for m in groups.values()) == 45
     assert groups["Onboarding 2026-W48 Engineering"] == sorted(groups["Onboarding 2026-W48 Engineering"])
@@ -31,7 +31,7 @@ def test_wave_creates_every_cohort_then_reconciles_on_rerun(zoom, zoom_pool, tmp
     assert second.state == "success"
     (summary,) = xcom_values(second, "summarize")
     assert summary == {"created": 0, "exists": 14, "failed": 0, "members_added": 0, "rejected": 3,
-                       "members_rejected": 0, "members_pending": 0}
+                       "members_rejected": 0, "members_pending": 0, "late_added": 0, "still_pending": 0}
     states = task_states(second)
     assert states[("add_members_to_new_groups", -1)] == "skipped"
     assert states[("reconcile_existing_groups", -1)] == "success"

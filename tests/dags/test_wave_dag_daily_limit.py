@@ -6,7 +6,7 @@ from tests.airflow_runs import run_dag, task_states, xcom_values
 DAG_ID = "zoom_onboarding_wave"
 CREATE = "POST /v2/im/groups"
 UNINTERRUPTED = {"created": 14, "exists": 0, "failed": 0, "members_added": 45, "rejected": 3,
-                 "members_rejected": 0, "members_pending": 0}
+                 "members_rejected": 0, "members_pending": 0, "late_added": 0, "still_pending": 0}
 
 
 def test_wave_defers_at_the_daily_limit_and_completes_after_the_reset(zoom, zoom_pool, tmp_path, capfd):

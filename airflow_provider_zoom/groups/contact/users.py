@@ -42,6 +42,8 @@ class ZoomUser:
     state: str  # active | pending | rejected
     id: str | None = None
     reason: str | None = None
+    #: no Zoom user of this address at all (404, code 1001): an invitation (``groups.users.invite``) would create it
+    missing: bool = False
 
 
 class UserDirectory:
@@ -75,7 +77,7 @@ class UserDirectory:
                 raise
             code = as_int(exc.code)
             if exc.status_code == 404 and code in (USER_DOES_NOT_EXIST, None):
-                return ZoomUser(email, PENDING, reason="not a Zoom user of the account yet")
+                return ZoomUser(email, PENDING, reason="not a Zoom user of the account yet", missing=True)
             if exc.status_code == 400 and code == INVITATION_EXPIRED:
                 self.requester.log.warning(
                     "Zoom user %s: the invitation to the account expired (Zoom code 1120); counted as pending "
