@@ -11,9 +11,7 @@ included.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
-
-UTC = timezone.utc  # datetime.UTC is Python 3.11+; Airflow 3 supports 3.10
+from datetime import UTC, date, datetime, timedelta
 
 
 def run_window(data_interval_start: datetime, data_interval_end: datetime) -> tuple[date, date]:

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -111,7 +111,7 @@ def daily_limit_resume_at(
 
     seconds = exc.retry_after if exc.retry_after is not None else parse_retry_after(exc.reset_at, now.timestamp())
     if seconds is None:
-        midnight = (now.astimezone(timezone.utc) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        midnight = (now.astimezone(UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
         seconds = (midnight - now).total_seconds()
     wait = timedelta(seconds=seconds + margin_s + random.uniform(0.0, 1.0))  # jitter
     if wait > max_wait:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -221,7 +221,7 @@ class _WaveOperator(BaseOperator):
                 f"Zoom's daily limit still refused every call after {MAX_IDLE_DEFERRALS} waits for its reset; "
                 f"{finished} done, {waiting} not sent. Last: {describe_error(exc)}"
             )
-        moment, capped = daily_limit_resume_at(exc, now=datetime.now(timezone.utc), max_wait=self.daily_limit_max_wait)
+        moment, capped = daily_limit_resume_at(exc, now=datetime.now(UTC), max_wait=self.daily_limit_max_wait)
         context["ti"].xcom_push(key=PROGRESS_XCOM_KEY, value=progress)
         self.log.warning(
             "Zoom's daily limit of the %s category is used up (Zoom: resets at %s): %d done, %d waiting. "
