@@ -14,6 +14,8 @@ import secrets
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -175,3 +177,43 @@ def test_redis_out_of_reach_claims_on_the_machine_with_one_warning(zoom, tmp_pat
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING and "name claims" in r.getMessage()]
     assert len(warnings) == 1, warnings  # one per outage, not one per call or per task
     assert "Redis (connection 'zoom_claims_redis') failed (ConnectionError" in warnings[0]
+
+
+def test_a_claim_outlives_its_ttl_while_held_and_a_killed_holder_frees_it(tmp_path, redis_db, monkeypatch):
+    """A long create keeps its claim (the keeper renews it); a worker killed holding one frees it after the TTL."""
+    monkeypatch.setattr(redis_claims, "LOCK_TTL_S", 1.0)
+    monkeypatch.setattr(redis_claims, "RENEW_EVERY_S", 0.2)
+    claims = redis_claims.RedisNameClaims("acct", CONN_ID, api_url="http://127.0.0.1")
+    lock_name = claims.lock_name(group_key(NAMES[0]))
+    client = _redis(redis_db)
+    with claims.claim(group_key(NAMES[0])):
+        time.sleep(2.5)  # a create slower than the TTL
+        assert client.pttl(lock_name) > 0  # still held: nobody else could take the name meanwhile
+    assert not client.exists(lock_name)  # let go at the end
+
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import time
+        from airflow_provider_zoom.groups.contact import redis_claims
+        redis_claims.LOCK_TTL_S = 2.0
+        claims = redis_claims.RedisNameClaims("acct", {CONN_ID!r}, api_url="http://127.0.0.1")
+        claims.acquire({group_key(NAMES[0])!r})
+        print("held", flush=True)
+        time.sleep(600)
+    """)], env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held", holder.stderr.read()[-3000:]
+        holder.kill()
+        holder.wait()
+        got = threading.Event()
+
+        def take() -> None:
+            with claims.claim(group_key(NAMES[0])):
+                got.set()
+
+        taker = threading.Thread(target=take, daemon=True)
+        taker.start()
+        assert got.wait(30), "the claim of a killed worker was never freed"
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
