@@ -8,7 +8,7 @@ import json
 from airflow_provider_zoom._transport.retries import RetryPolicy
 from airflow_provider_zoom.group_spec import group_key, validate_group_spec
 from airflow_provider_zoom.groups.contact.backend import ContactGroups
-from airflow_provider_zoom.groups.contact.claims import RECORD_FILE, NameClaims
+from airflow_provider_zoom.groups.contact.claims import RECORD_FILE, MachineNameClaims
 from airflow_provider_zoom.hooks.zoom import ZoomHook
 
 QUICK = RetryPolicy(max_attempts=12, max_retry_seconds=30, backoff_base_s=0.01, backoff_max_s=0.1)
@@ -99,4 +99,4 @@ def test_only_our_own_recorded_duplicates_are_merged(zoom):
     assert set(after) == {ours[0], theirs}  # our duplicate merged away, the hand-made group kept
     assert after[ours[0]]["members"] == ["a@example.com", "b@example.com", "d@example.com"]
     assert after[theirs]["members"] == ["c@example.com"]
-    assert [e["group_id"] for e in NameClaims(client.names.claims.account).created(group_key(name))] == [ours[0]]
+    assert [e["group_id"] for e in MachineNameClaims(client.names.claims.account).created(group_key(name))] == [ours[0]]

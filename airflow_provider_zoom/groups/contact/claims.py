@@ -1,12 +1,19 @@
 """Claiming a contact-group name before creating it, and the record of the groups this deployment created.
 
 Zoom lets contact groups share a name, so two tasks that both find a name free would both create it. A claim
-makes "look the name up, create it, note the new group" one step on this machine: a lock per name in this
-process (a wave's threads) and an advisory file lock per name (``flock``) under the token cache folder
-(``$AIRFLOW_HOME/.zoom_tokens``: other tasks and processes of the machine). The record
-(``contact-groups-created.json`` there, written atomically) lists the groups this deployment created, per account
-and name identity: a claimer reads it to see a group created after its own listing of the account, and only
-groups it lists are ever merged away (``one_per_name``). Groups made by people are never in it.
+makes "look the name up, create it, note the new group" one step. ``NameClaims`` is what a claim store offers;
+``name_claims`` picks the store from the connection:
+
+- ``MachineNameClaims`` (every ``rate_limiter`` but ``redis``): a lock per name in this process (a wave's threads)
+  and an advisory file lock per name (``flock``) under the token cache folder (``$AIRFLOW_HOME/.zoom_tokens``:
+  other tasks and processes of the machine). The record (``contact-groups-created.json`` there, written
+  atomically) lists the groups this deployment created, per account and name identity.
+- ``RedisNameClaims`` (``rate_limiter`` ``redis``, ``redis_claims``): the same claims and record in the Redis
+  every worker reaches, so they hold across machines; the machine's store when Redis is out of reach.
+
+A claimer reads the record to see a group created after its own listing of the account, and only groups it
+lists are ever merged away (``one_per_name``). Groups made by people are never in it. ``SharedListing`` (a file
+per machine whatever the store) lets the tasks of a machine share one listing of the account.
 """
 
 from __future__ import annotations
@@ -19,9 +26,9 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from airflow_provider_zoom._files import write_atomically
 
@@ -37,15 +44,16 @@ _PROCESS_LOCKS: dict[str, threading.Lock] = {}
 _PROCESS_LOCKS_GUARD = threading.Lock()
 
 
-def _process_lock(path: Path) -> threading.Lock:
+def process_lock(name: str | Path) -> threading.Lock:
+    """The lock of ``name`` in this process (one object per name, made on first use)."""
     with _PROCESS_LOCKS_GUARD:
-        return _PROCESS_LOCKS.setdefault(str(path), threading.Lock())
+        return _PROCESS_LOCKS.setdefault(str(name), threading.Lock())
 
 
 @contextmanager
 def _locked(path: Path) -> Iterator[None]:
     """This process's lock on ``path``, then the file lock that other processes of the machine honour too."""
-    with _process_lock(path):
+    with process_lock(path):
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with open(path, "a", encoding="utf-8") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
@@ -55,14 +63,57 @@ def _locked(path: Path) -> Iterator[None]:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-class NameClaims:
-    """Claims and the created-groups record of one Zoom account, under ``folder`` (default: the token cache's)."""
+class NameClaims(Protocol):
+    """Claims and the created-groups record of one Zoom account, wherever they are kept."""
+
+    account: str
+
+    @property
+    def clock_skew_s(self) -> float:
+        """How far the claimers' clocks may disagree: ``created_at`` is the creating worker's clock."""
+
+    def claim(self, key: str) -> AbstractContextManager[None]:
+        """Hold ``key`` (a ``group_key``) for this account: no other claimer gets it meanwhile."""
+
+    def created(self, key: str) -> list[dict[str, Any]]:
+        """The groups of ``key`` this deployment created: ``{"group_id", "name", "created_at"}`` (epoch seconds)."""
+
+    def owns(self, key: str, group_id: str) -> bool: ...
+
+    def record(self, key: str, group_id: str, name: str) -> None:
+        """Note a group this deployment created (after Zoom's reply, before the claim is let go)."""
+
+    def forget(self, key: str, group_id: str) -> None:
+        """A recorded group that was deleted (merged away)."""
+
+
+def _folder(folder: str | os.PathLike[str] | None) -> Path:
+    from airflow_provider_zoom._transport.token_cache import default_token_cache_dir
+
+    return Path(folder) if folder else default_token_cache_dir()
+
+
+def name_claims(account: str, config: Any = None) -> NameClaims:
+    """The claim store of ``config`` (a ``ZoomConnectionConfig``): Redis with the ``redis`` rate limiter (falling
+    back to the machine's store while Redis is out of reach), else the machine's files."""
+    machine = MachineNameClaims(account, getattr(config, "rate_limiter_dir", None))
+    if getattr(config, "rate_limiter", None) != "redis":
+        return machine
+    from airflow_provider_zoom.groups.contact.redis_claims import FallbackNameClaims, RedisNameClaims
+
+    shared = RedisNameClaims(account, config.rate_limiter_conn_id, api_url=config.api_url)
+    return FallbackNameClaims(shared, machine)
+
+
+class MachineNameClaims:
+    """Claims and the created-groups record of one Zoom account in files under ``folder`` (default: the token
+    cache's): shared by the tasks of one machine."""
+
+    clock_skew_s = 0.0  # one machine, one clock
 
     def __init__(self, account: str, folder: str | os.PathLike[str] | None = None):
-        from airflow_provider_zoom._transport.token_cache import default_token_cache_dir
-
         self.account = account or ""
-        self.folder = Path(folder) if folder else default_token_cache_dir()
+        self.folder = _folder(folder)
         self.record_path = self.folder / RECORD_FILE
         self._cache: tuple[tuple[int, int], dict[str, Any]] | None = None
         self._cache_lock = threading.Lock()
@@ -99,6 +150,40 @@ class NameClaims:
             if len(kept) != len(entries):
                 data[self.account][key] = kept
                 self._write(data)
+
+    def _read(self) -> dict[str, Any]:
+        """The record as on disk, parsed again only when the file changed (a wave reads it once per name)."""
+        try:
+            stat = self.record_path.stat()
+        except FileNotFoundError:
+            return {}
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        with self._cache_lock:
+            if self._cache is not None and self._cache[0] == stamp:
+                return self._cache[1]  # read only: writers change a copy
+        try:
+            with open(self.record_path, encoding="utf-8") as handle:
+                data = json.load(handle)
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        with self._cache_lock:
+            self._cache = (stamp, data)
+        return data
+
+    def _write(self, data: dict[str, Any]) -> None:
+        write_atomically(self.record_path, lambda handle: json.dump(data, handle, separators=(",", ":")),
+                         folder_mode=0o700)
+
+
+class SharedListing:
+    """A listing of the account kept for the other tasks of the machine (a file under ``folder``, whatever the
+    claim store): a run's cohort tasks list the account once between them."""
+
+    def __init__(self, account: str, folder: str | os.PathLike[str] | None = None):
+        self.account = account or ""
+        self.folder = _folder(folder)
 
     @contextmanager
     def listing_turn(self) -> Iterator[None]:
@@ -138,28 +223,3 @@ class NameClaims:
     def drop_listing(self) -> None:
         """A group was deleted: the shared listing may name it, so no task takes it any more."""
         (self.folder / LISTING_FILE).unlink(missing_ok=True)
-
-    def _read(self) -> dict[str, Any]:
-        """The record as on disk, parsed again only when the file changed (a wave reads it once per name)."""
-        try:
-            stat = self.record_path.stat()
-        except FileNotFoundError:
-            return {}
-        stamp = (stat.st_mtime_ns, stat.st_size)
-        with self._cache_lock:
-            if self._cache is not None and self._cache[0] == stamp:
-                return self._cache[1]  # read only: writers change a copy
-        try:
-            with open(self.record_path, encoding="utf-8") as handle:
-                data = json.load(handle)
-        except (OSError, ValueError):
-            return {}
-        if not isinstance(data, dict):
-            return {}
-        with self._cache_lock:
-            self._cache = (stamp, data)
-        return data
-
-    def _write(self, data: dict[str, Any]) -> None:
-        write_atomically(self.record_path, lambda handle: json.dump(data, handle, separators=(",", ":")),
-                         folder_mode=0o700)

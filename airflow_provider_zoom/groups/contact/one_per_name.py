@@ -5,7 +5,8 @@ A name's identity is ``group_key`` (trimmed, NFKC, invisible characters dropped,
 - Groups already in the account under a name, in any spelling, are adopted, never merged or deleted: one is
   chosen by ``names.pick`` (the exact spelling first, then the lowest id) and reported ``exists`` (409); the
   others are named in ``also_named`` and a warning, and left as they are.
-- A name is claimed before it is created (``claims``: a lock per name in this process and on this machine),
+- A name is claimed before it is created (``claims``: a lock per name in this process and on this machine, or
+  in Redis across machines with the ``redis`` rate limiter),
   and under the claim it is looked up in one listing of the account per task (``NameIndex``, shared by a
   wave's threads) together with the groups this deployment recorded as created since that listing. So two
   tasks never both create a name, a create costs no listing, and the group a creator reports is the name's
@@ -29,7 +30,7 @@ from airflow_provider_zoom._values import as_int
 from airflow_provider_zoom.exceptions import ContactGroupsNotConverged, ZoomAPIError
 from airflow_provider_zoom.group_spec import group_key
 from airflow_provider_zoom.groups.base import GroupRef
-from airflow_provider_zoom.groups.contact.claims import NameClaims
+from airflow_provider_zoom.groups.contact.claims import SharedListing, name_claims
 from airflow_provider_zoom.groups.contact.wire import (
     DEFAULT_PRIVACY,
     MEMBER_USER,
@@ -72,14 +73,15 @@ class OneGroupPerName:
                                           on_deleted=self.index.note_deleted)
         config = getattr(requester, "config", None)
         credentials = getattr(requester, "credentials", None)
-        self.claims = NameClaims(str(getattr(credentials, "account_id", "") or ""),
-                                 getattr(config, "rate_limiter_dir", None))
+        account = str(getattr(credentials, "account_id", "") or "")
+        self.claims = name_claims(account, config)
+        self.listing = SharedListing(account, getattr(config, "rate_limiter_dir", None))
 
     def _list(self) -> list[dict[str, Any]]:
         started = time.time()
         groups = self.client.list_groups()
         try:
-            self.claims.share_listing(groups, started)
+            self.listing.share_listing(groups, started)
         except OSError as exc:  # sharing only saves other tasks a listing
             self.log.warning("Could not keep the listing of contact groups for other tasks: %s", exc)
         return groups
@@ -89,10 +91,10 @@ class OneGroupPerName:
         ``SHARED_LISTING_MAX_AGE_S`` ago (the tasks of a run share one), else a new one, kept for the others."""
         if self.index.listed_wall != float("-inf"):
             return
-        with self.claims.listing_turn():
+        with self.listing.listing_turn():
             if self.index.listed_wall != float("-inf"):
                 return
-            shared = self.claims.shared_listing()
+            shared = self.listing.shared_listing()
             if shared is not None and self.index.seed(shared[0], listed_wall=shared[1]):
                 return
             self.index.groups_of("", listed_after=ANY_LISTING)
@@ -114,7 +116,8 @@ class OneGroupPerName:
         since = self.index.listed_wall
         known = {g["group_id"] for g in listed}
         recent = [{"group_id": e["group_id"], "group_name": e["name"]} for e in self.claims.created(key)
-                  if e["group_id"] not in known and float(e.get("created_at") or 0) >= since]
+                  if e["group_id"] not in known
+                  and float(e.get("created_at") or 0) >= since - self.claims.clock_skew_s]
         chosen, others = pick(name, listed + recent, id_field="group_id", name_field="group_name")
         if chosen is None:
             return None
@@ -217,7 +220,7 @@ class OneGroupPerName:
                 continue  # the group in use, or one this deployment did not create: never touched
             self._move(source, target)
             self.claims.forget(key, source)
-            self.claims.drop_listing()
+            self.listing.drop_listing()
             merged.append(source)
         return Converged(target, merged)
 
