@@ -100,3 +100,21 @@ def test_only_our_own_recorded_duplicates_are_merged(zoom):
     assert after[ours[0]]["members"] == ["a@example.com", "b@example.com", "d@example.com"]
     assert after[theirs]["members"] == ["c@example.com"]
     assert [e["group_id"] for e in MachineNameClaims(client.names.claims.account).created(group_key(name))] == [ours[0]]
+
+
+def test_a_create_whose_outcome_nobody_saw_is_looked_up_before_the_name_is_created_again(zoom):
+    """A task killed after sending a create and before recording its group: the next task's listing and the record
+    both predate that group, so the mark the create left makes the next claimer list the account first."""
+    name = "Onboarding 2026-W52 Sales"
+    later = api()
+    later.names.adopt("Warm up")  # this task's listing predates the group below
+    dying = api()
+    dying.names.listing.creating(group_key(name))  # the create was sent...
+    made = by_hand(name)  # ...Zoom made the group, and the task died before its record
+    lists = zoom.count("GET /v2/contacts/groups")
+
+    outcome = later.create_group(validate_group_spec(name))
+
+    assert (outcome.outcome, outcome.group_id) == ("exists", made)
+    assert zoom.count(CREATE) == 1 and zoom.count("GET /v2/contacts/groups") > lists
+    assert not later.names.listing.left_unfinished(group_key(name))  # settled: the next create of it lists nothing

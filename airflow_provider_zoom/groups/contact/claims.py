@@ -35,6 +35,7 @@ from airflow_provider_zoom._files import write_atomically
 RECORD_FILE = "contact-groups-created.json"
 LISTING_FILE = "contact-groups-listing.json"
 CLAIMS_FOLDER = "contact-group-names"
+INTENTS_FOLDER = "contact-group-creates"
 #: How old a listing of the account another task made may be for a task's lookups before creates. Groups this
 #: deployment created since are in the record; a group made or deleted by hand meanwhile is seen by the next
 #: listing (a group found gone is looked up again before members are added to it).
@@ -223,3 +224,24 @@ class SharedListing:
     def drop_listing(self) -> None:
         """A group was deleted: the shared listing may name it, so no task takes it any more."""
         (self.folder / LISTING_FILE).unlink(missing_ok=True)
+
+    # -- creates whose outcome nobody saw: a task killed between sending a create and recording its group -------
+
+    def _intent(self, key: str) -> Path:
+        digest = hashlib.sha256(f"{self.account}\0{key}".encode()).hexdigest()[:32]
+        return self.folder / INTENTS_FOLDER / digest
+
+    def left_unfinished(self, key: str) -> bool:
+        """Whether a task of this machine sent a create of ``key`` and never saw how it ended (it was killed, or it
+        gave up on lost replies). Asked under the name's claim: the one who left the mark no longer holds it."""
+        return self._intent(key).exists()
+
+    def creating(self, key: str) -> None:
+        """Mark ``key`` as being created, before the create is sent (:meth:`finished` once its group is known)."""
+        path = self._intent(key)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.touch()
+
+    def finished(self, key: str) -> None:
+        """The create of ``key`` ended with a known group (or its doubt was settled by a new listing)."""
+        self._intent(key).unlink(missing_ok=True)

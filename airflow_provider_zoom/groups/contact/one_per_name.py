@@ -147,11 +147,21 @@ class OneGroupPerName:
         privacy = check_privacy(privacy)
         entries = member_entries(member_ids)
         with self.claims.claim(key):
+            if self.listing.left_unfinished(key):
+                # A task of this machine sent this create and died (or gave up) before it knew the group: Zoom may
+                # have made it after every listing and record this task has, so look at the account itself.
+                self.log.warning("Contact group %r: an earlier create's outcome was never seen; listing the account "
+                                 "before deciding", name)
+                self.listing.drop_listing()
+                self.index.groups_of(key, listed_after=time.monotonic())
             found = self.adopt(name)
             if found is not None:
+                self.listing.finished(key)
                 return found
+            self.listing.creating(key)  # left in place if this process dies before the record below
             group_id = self._create(name, key, privacy, description, entries)
             self.claims.record(key, group_id, name)
+            self.listing.finished(key)
         return Ensured(group_id, created=True)
 
     def _create(
