@@ -162,3 +162,27 @@ class RedisDatabase:
         with contextlib.closing(client):
             if client.get("airflow-provider-zoom:e2e-owner") in (self.marker.encode(), None):
                 client.flushdb()
+
+    def client(self):
+        """A redis-py client of this DB (the test's own view of what the provider wrote)."""
+        import redis
+
+        return redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=self.number, socket_timeout=10)
+
+
+def redis_connection(monkeypatch, conn_id: str, port: int, db: int) -> None:
+    """Airflow connection ``conn_id`` (the hook's ``rate_limiter_conn_id``) pointing at a Redis on ``port``."""
+    import json
+
+    conn = {"conn_type": "redis", "host": REDIS_HOST, "port": port, "extra": {"db": db}}
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
+
+
+def redis_db_for(monkeypatch, conn_id: str, purpose: str):
+    """A fixture's body: a Redis DB of the test's own behind connection ``conn_id``, flushed afterwards."""
+    ensure_redis()
+    db = RedisDatabase.claim(f"{purpose}-{secrets.token_hex(4)}")
+    redis_connection(monkeypatch, conn_id, REDIS_PORT, db.number)
+    yield db
+    db.flush()
+

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import secrets
 import subprocess
 import sys
 import textwrap
@@ -29,7 +28,7 @@ from airflow_provider_zoom.groups.contact.claims import RECORD_FILE
 from airflow_provider_zoom.groups.contact.redis_claims import KEY_PREFIX
 from airflow_provider_zoom.hooks.zoom import ZoomHook
 from tests.e2e.harness import free_port
-from tests.e2e.services import REDIS_HOST, REDIS_PORT, RedisDatabase, ensure_redis
+from tests.e2e.services import redis_connection, redis_db_for
 
 pytestmark = pytest.mark.e2e
 
@@ -70,11 +69,7 @@ _MACHINE = textwrap.dedent("""
 
 @pytest.fixture
 def redis_db(monkeypatch):
-    ensure_redis()
-    db = RedisDatabase.claim(f"name-claims-{secrets.token_hex(4)}")
-    _redis_connection(monkeypatch, REDIS_PORT, db.number)
-    yield db
-    db.flush()
+    yield from redis_db_for(monkeypatch, CONN_ID, "name-claims")
 
 
 @pytest.fixture(autouse=True)
@@ -84,15 +79,6 @@ def no_outage_from_another_test():
     redis_claims.forget_outages()
 
 
-def _redis_connection(monkeypatch, port: int, db: int) -> None:
-    conn = {"conn_type": "redis", "host": REDIS_HOST, "port": port, "extra": {"db": db}}
-    monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", json.dumps(conn))
-
-
-def _redis(db: RedisDatabase):
-    import redis
-
-    return redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=db.number, socket_timeout=10)
 
 
 def _machine_extras(folder: Path) -> dict[str, str]:
@@ -139,7 +125,7 @@ def test_two_machines_racing_on_the_same_names_create_each_name_once(zoom, tmp_p
     assert outcomes == {"created": len(NAMES), "exists": len(NAMES)}
     final = {g["group_id"] for g in groups}
     assert {group_id for report in reports for _, group_id in report} == final  # every reported id exists
-    record = _redis(redis_db).hgetall(next(iter(_redis(redis_db).keys(KEY_PREFIX + "created:*"))))
+    record = redis_db.client().hgetall(next(iter(redis_db.client().keys(KEY_PREFIX + "created:*"))))
     assert {json.loads(v)[0]["group_id"] for v in record.values()} == final  # both machines' creates, in Redis
     assert not list(tmp_path.glob(f"m*/{RECORD_FILE}"))  # nothing fell back to a machine's record
     print(f"\nredis claims, 2 machines x {len(NAMES)} names: creates={zoom.count(CREATE)} lists={zoom.count(LIST)} "
@@ -162,7 +148,7 @@ def test_a_group_machine_a_created_is_seen_by_machine_b_without_a_listing(zoom, 
 
 
 def test_redis_out_of_reach_claims_on_the_machine_with_one_warning(zoom, tmp_path, monkeypatch, caplog):
-    _redis_connection(monkeypatch, free_port(), 0)  # nothing listens there
+    redis_connection(monkeypatch, CONN_ID, free_port(), 0)  # nothing listens there
     api = _api(tmp_path / "m")
 
     with caplog.at_level(logging.WARNING):
@@ -185,7 +171,7 @@ def test_a_claim_outlives_its_ttl_while_held_and_a_killed_holder_frees_it(tmp_pa
     monkeypatch.setattr(redis_claims, "RENEW_EVERY_S", 0.2)
     claims = redis_claims.RedisNameClaims("acct", CONN_ID, api_url="http://127.0.0.1")
     lock_name = claims.lock_name(group_key(NAMES[0]))
-    client = _redis(redis_db)
+    client = redis_db.client()
     with claims.claim(group_key(NAMES[0])):
         time.sleep(2.5)  # a create slower than the TTL
         assert client.pttl(lock_name) > 0  # still held: nobody else could take the name meanwhile
