@@ -100,10 +100,14 @@ def test_two_contact_group_waves_at_latency_create_each_cohort_once_and_touch_no
     assert [r["state"] for r in runs] == ["success", "success"], summary
 
     after = _groups_by_id(stack)
+    xcoms = {run_id: {key: stack.api_get(f"dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{task}/xcomEntries/{key}",
+                                         deserialize="true")["value"]
+                      for task, key in (("summarize", "summary"), ("create_groups", "return_value"))}
+             for run_id in run_ids}
     # Nothing made by hand is gone or changed, but for the namesake taking its cohort in.
     assert {gid: after.get(gid) for gid in others} == {gid: before[gid] for gid in others}
     assert adopted_id in after and after[adopted_id][0] == namesake.lower()
-    assert after[adopted_id][1] == expected[namesake]
+    assert after[adopted_id][1] == expected[namesake], (summary, xcoms)
     # One group per cohort, in any case, each with every hire of its cohort; each name created once.
     by_key: dict[str, list[tuple[str, list[str]]]] = {}
     for gid, (name, members) in after.items():

@@ -179,12 +179,17 @@ class MachineNameClaims:
 
 
 class SharedListing:
-    """A listing of the account kept for the other tasks of the machine (a file under ``folder``, whatever the
-    claim store): a run's cohort tasks list the account once between them."""
+    """A listing of the account kept for the other tasks of the same DAG run on the machine (a file under
+    ``folder``, whatever the claim store): a run's cohort tasks list the account once between them.
 
-    def __init__(self, account: str, folder: str | os.PathLike[str] | None = None):
+    Only tasks of one run (``scope``: ``dag_id/run_id``) share: a new run, or code outside a task (``scope`` None),
+    lists the account itself, so a group made by hand before it started is always in what it sees.
+    """
+
+    def __init__(self, account: str, folder: str | os.PathLike[str] | None = None, scope: str | None = None):
         self.account = account or ""
         self.folder = _folder(folder)
+        self.scope = scope
 
     @contextmanager
     def listing_turn(self) -> Iterator[None]:
@@ -195,11 +200,15 @@ class SharedListing:
     def shared_listing(self, max_age: float = SHARED_LISTING_MAX_AGE_S) -> tuple[list[dict[str, Any]], float] | None:
         """The account's groups as another task listed them, and when that listing started (``time.time()``);
         None when there is none of this account at most ``max_age`` old."""
+        if self.scope is None:
+            return None
         try:
             with open(self.folder / LISTING_FILE, encoding="utf-8") as handle:
                 data = json.load(handle)
             entry = data[self.account]
             groups, listed_wall = list(entry["groups"]), float(entry["listed_wall"])
+            if entry.get("scope") != self.scope:
+                return None
         except (OSError, ValueError, KeyError, TypeError):
             return None
         if not 0.0 <= time.time() - listed_wall <= max_age:
@@ -217,7 +226,9 @@ class SharedListing:
         current = data.get(self.account)
         if isinstance(current, dict) and float(current.get("listed_wall") or 0) > listed_wall:
             return
-        data[self.account] = {"listed_wall": listed_wall, "groups": groups}
+        if self.scope is None:
+            return
+        data[self.account] = {"listed_wall": listed_wall, "groups": groups, "scope": self.scope}
         write_atomically(self.folder / LISTING_FILE, lambda handle: json.dump(data, handle, separators=(",", ":")),
                          folder_mode=0o700)
 

@@ -75,7 +75,7 @@ class OneGroupPerName:
         credentials = getattr(requester, "credentials", None)
         account = str(getattr(credentials, "account_id", "") or "")
         self.claims = name_claims(account, config)
-        self.listing = SharedListing(account, getattr(config, "rate_limiter_dir", None))
+        self.listing = SharedListing(account, getattr(config, "rate_limiter_dir", None), scope=_run_scope())
 
     def _list(self) -> list[dict[str, Any]]:
         started = time.time()
@@ -258,3 +258,15 @@ class OneGroupPerName:
                 raise
             self.index.note_deleted(source)
         return entries
+
+
+def _run_scope() -> str | None:
+    """``dag_id/run_id`` of the task running this code, or None outside a task (nothing then shares a listing)."""
+    try:
+        from airflow.sdk import get_current_context
+
+        context = get_current_context()
+        return f"{context['dag'].dag_id}/{context['run_id']}"
+    except Exception:  # noqa: BLE001 - outside a task, or an Airflow without a context here: no sharing
+        return None
+
