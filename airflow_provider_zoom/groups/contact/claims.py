@@ -2,7 +2,7 @@
 
 Zoom lets contact groups share a name, so two tasks that both find a name free would both create it. A claim
 makes "look the name up, create it, note the new group" one step. ``NameClaims`` is what a claim store offers;
-``name_claims`` picks the store from the connection:
+``claim_store.name_claims`` picks the store from the connection:
 
 - ``MachineNameClaims`` (every ``rate_limiter`` but ``redis``): a lock per name in this process (a wave's threads)
   and an advisory file lock per name (``flock``) under the token cache folder (``$AIRFLOW_HOME/.zoom_tokens``:
@@ -92,18 +92,6 @@ def _folder(folder: str | os.PathLike[str] | None) -> Path:
     from airflow_provider_zoom._transport.token_cache import default_token_cache_dir
 
     return Path(folder) if folder else default_token_cache_dir()
-
-
-def name_claims(account: str, config: Any = None) -> NameClaims:
-    """The claim store of ``config`` (a ``ZoomConnectionConfig``): Redis with the ``redis`` rate limiter (falling
-    back to the machine's store while Redis is out of reach), else the machine's files."""
-    machine = MachineNameClaims(account, getattr(config, "rate_limiter_dir", None))
-    if getattr(config, "rate_limiter", None) != "redis":
-        return machine
-    from airflow_provider_zoom.groups.contact.redis_claims import FallbackNameClaims, RedisNameClaims
-
-    shared = RedisNameClaims(account, config.rate_limiter_conn_id, api_url=config.api_url)
-    return FallbackNameClaims(shared, machine)
 
 
 class MachineNameClaims:

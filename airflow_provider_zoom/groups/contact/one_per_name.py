@@ -30,7 +30,8 @@ from airflow_provider_zoom._values import as_int
 from airflow_provider_zoom.exceptions import ContactGroupsNotConverged, ZoomAPIError
 from airflow_provider_zoom.group_spec import group_key
 from airflow_provider_zoom.groups.base import GroupRef
-from airflow_provider_zoom.groups.contact.claims import SharedListing, name_claims
+from airflow_provider_zoom.groups.contact.claim_store import name_claims
+from airflow_provider_zoom.groups.contact.claims import SharedListing
 from airflow_provider_zoom.groups.contact.wire import (
     DEFAULT_PRIVACY,
     MEMBER_USER,
