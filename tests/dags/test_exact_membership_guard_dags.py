@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.airflow_runs import REPO, asset_events, run_dag, task_states, xcom_values
+from tests.compat.airflow_versions import AIRFLOW_VERSION
 from tests.dags.cohort_runs import SALES, account_groups, emails, extract_conf, hires, run_day, use_group_api
 
 IM_REMOVE = "DELETE /v2/im/groups/{groupId}/members/{memberId}"
@@ -148,6 +149,8 @@ def test_daily_removal_interrupted_by_a_failure_names_who_was_removed(zoom, airf
     assert all(email in logged for email in gone)
 
 
+@pytest.mark.skipif(AIRFLOW_VERSION < (3, 3, 0), reason="the task state store that carries removals to a retry is "
+                    "Airflow 3.3's (docs/dags.md: older versions name them in the failed try's log and error only)")
 def test_daily_retry_names_the_people_its_failed_try_removed(zoom, airflow_db, monkeypatch, tmp_path):
     """Airflow 3.3's task state store carries the failed try's removals to the retry (XComs do not outlive a try)."""
     import json
