@@ -146,10 +146,10 @@ def zoom_onboarding_im_groups():
         names = ti.xcom_pull(task_ids="plan_cohorts", key="hire_names")
         return late_joiner_step(results, day=day, params=params, names=names, conn_id=ZOOM_CONN_ID)
 
-    # A failed run's summary fails with AirflowFailException, never retried. One quick retry is for Airflow itself:
-    # the first asset event of an account creates its asset, and two runs' summaries doing that at the same moment
-    # (a backfill's first runs) make Airflow 3.3 fail the second on a unique key, after the task succeeded.
-    @task(trigger_rule="all_done", retries=1, retry_delay=pendulum.duration(seconds=5), outlets=[ZOOM_GROUPS_ALIAS])
+    # One summary at a time across the DAG's runs: the first asset event of an account creates its asset, and two
+    # runs' summaries doing that at the same moment (a backfill's first runs) make Airflow 3.3's API server fail the
+    # second on a unique key after the task succeeded (no retry then). A summary takes a second or two.
+    @task(trigger_rule="all_done", retries=0, max_active_tis_per_dag=1, outlets=[ZOOM_GROUPS_ALIAS])
     def summarize(ti=None, outlet_events=None) -> dict:
         """One line per run; pushed before failing so that a failed run still reports its counts. A run that
         succeeds with cohorts emits one asset event (account x group API) with the counts, once per run."""
