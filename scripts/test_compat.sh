@@ -9,7 +9,8 @@
 # the work tree), and runs the tests from a directory that holds tests/ and dags/ but not the package,
 # so that what is tested is the installed provider.
 #
-# Environment: PYTHON (default python3.11, else python3), COMPAT_VENV (default .venv-compat-VERSION),
+# Environment: PYTHON (default python3.11, else python3), COMPAT_VENV (default .venv-compat-VERSION), COMPAT_WORKERS
+# (pytest-xdist workers, default auto),
 # COMPAT_TESTS (default: the hook, operator, DAG, provider-info and compat tests).
 set -euo pipefail
 
@@ -72,7 +73,9 @@ print(f"test-compat: Airflow {md.version('apache-airflow')}, task SDK {md.versio
 EOF
 start=$SECONDS
 set +e
-AIRFLOW__CORE__LOAD_EXAMPLES=False "$PY" -m pytest -p no:cacheprovider "${TESTS[@]}" "$@"
+# On every core, as make test (COMPAT_WORKERS=0: one process).
+AIRFLOW__CORE__LOAD_EXAMPLES=False "$PY" -m pytest -p no:cacheprovider -n "${COMPAT_WORKERS:-auto}" --dist worksteal \
+    "${TESTS[@]}" "$@"
 rc=$?
 set -e
 echo "test-compat $VERSION: tests took $((SECONDS - start))s (exit $rc)"
