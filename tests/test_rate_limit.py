@@ -47,18 +47,35 @@ def test_pacer_spaces_request_starts_evenly():
     assert max(sum(1 for t in starts if s <= t < s + 1) for s in starts) == 80
 
 
-def test_pacer_slows_down_on_429_and_recovers():
+def test_each_429_cuts_one_request_a_second_and_a_second_of_successes_wins_it_back():
     clock = FakeClock()
-    pacer = Pacer(10, clock=clock, sleep=clock.sleep)
-    pacer.slow_down()
-    pacer.slow_down()  # the same burst's second 429: one cut
-    assert pacer.rate == pytest.approx(8.5)
-    clock.sleep(1.0)
-    pacer.slow_down()  # a second later, still 429s: another cut
-    assert pacer.rate == pytest.approx(7.225)
-    for _ in range(200):
+    pacer = Pacer(39.2, clock=clock, sleep=clock.sleep)
+    pacer.slow_down()  # a window that jitter overfilled by one
+    assert pacer.rate == pytest.approx(38.2)
+    for _ in range(39):  # about a second of successes
         pacer.succeeded()
-    assert pacer.rate == pytest.approx(10.0)
+    assert pacer.rate == pytest.approx(39.2)
+
+
+def test_a_shared_budget_cuts_the_rate_by_what_zoom_refused():
+    clock = FakeClock()
+    pacer = Pacer(39.2, clock=clock, sleep=clock.sleep)
+    for _ in range(15):  # another app takes 15 of the 40 a second: 15 of ours refused in one window
+        pacer.slow_down()
+    assert pacer.rate == pytest.approx(24.2)
+    for _ in range(2000):
+        pacer.succeeded()
+    assert pacer.rate == pytest.approx(39.2)
+
+
+def test_a_slow_plans_cut_is_a_share_of_its_rate_and_never_stops_it():
+    clock = FakeClock()
+    pacer = Pacer(0.98, clock=clock, sleep=clock.sleep)  # Free, Heavy
+    pacer.slow_down()
+    assert pacer.rate == pytest.approx(0.98 * 0.85)
+    for _ in range(100):
+        pacer.slow_down()
+    assert pacer.rate == pytest.approx(0.98 * 0.05)
 
 
 def test_plan_presets_keep_headroom():

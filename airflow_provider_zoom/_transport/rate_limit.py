@@ -4,8 +4,9 @@ Zoom counts requests per account, per category (Light, Medium), per wall-clock s
 over the limit costs 429s and retries. Token buckets and sliding-window libraries (pyrate-limiter,
 limits) allow bursts by design; what stays under a fixed-window limit is evenly spaced request
 starts, which takes a dozen lines: a slot every ``1/rate`` seconds, handed out in order under a
-lock, never earlier than its time. A 429 (the account's budget is shared with other apps) cuts the
-rate; a second of successes wins some of it back. The slots can be shared by every process of a machine or of
+lock, never earlier than its time. Each 429 cuts the rate by one request a second, the excess it
+stands for (the account's budget is shared with other apps; network jitter bunches arrivals); a
+second of successes wins some of it back. The slots can be shared by every process of a machine or of
 a deployment (``slot_stores``), so that any number of tasks together keep to the account's limits.
 """
 
@@ -26,11 +27,15 @@ PLAN_LIMITS: dict[str, dict[str, float]] = {
 }
 # Keep a little under the limit: arrival jitter on the network can push one request into the next second.
 HEADROOM = 0.98
-# A 429 cuts the rate by this much, once per second at most: the 429s of one burst (calls already started at the old
-# rate, or a second where network jitter bunched arrivals) are one signal, not one each. Repeated seconds of 429s (the
-# account's budget shared with another app) keep cutting.
-SLOW_DOWN_FACTOR = 0.85
-SLOW_DOWN_EVERY_S = 1.0
+# Each 429 cuts the rate by this many requests a second. Zoom counts fixed one-second windows and refuses what a
+# window holds over the limit, so the 429s of a second are that second's excess: another app taking part of the
+# account's budget refuses many of ours and the rate falls by about its share at once, while a window that network
+# jitter overfilled by one (a few percent of the seconds at 0.98 of the limit with 100 ms of jitter, docs/benchmarks.md)
+# costs one request a second, won back within the next second. A fixed cut per second (0.85 of the rate, until
+# 2026-12-03) made those jitter 429s cost 3 % of a wave's rate each, and adapted to a shared budget 15 % at a time.
+# Under a few requests a second (Free, 1/s Heavy) one request is most of the rate: a 429 then cuts MAX_CUT_SHARE.
+SLOW_DOWN_PER_429 = 1.0
+MAX_CUT_SHARE = 0.15
 SPEED_UP_FACTOR = 1.05
 MIN_FRACTION = 0.05
 # A start overslept by more than this is given up for a new slot (see Pacer.acquire), at most MAX_RESLOTS times.
@@ -82,7 +87,6 @@ class Pacer:
         self._clock = clock
         self._sleep = sleep
         self._successes = 0
-        self._last_cut: float | None = None
         self.missed = 0  # slots given up because this process woke too late for them
         self._lock = threading.Lock()
 
@@ -105,12 +109,11 @@ class Pacer:
             self.missed += 1
 
     def slow_down(self) -> None:
+        """A 429: one request a second less (``SLOW_DOWN_PER_429``, at most ``MAX_CUT_SHARE`` of the rate), never
+        under ``MIN_FRACTION`` of the most."""
         with self._lock:
-            now = self._clock()
-            if self._last_cut is not None and now - self._last_cut < SLOW_DOWN_EVERY_S:
-                return  # the same burst's 429s
-            self._last_cut = now
-            self.rate = max(self.max_rate * MIN_FRACTION, self.rate * SLOW_DOWN_FACTOR)
+            cut = min(SLOW_DOWN_PER_429, self.rate * MAX_CUT_SHARE)
+            self.rate = max(self.max_rate * MIN_FRACTION, self.rate - cut)
             self._successes = 0
 
     def succeeded(self) -> None:
