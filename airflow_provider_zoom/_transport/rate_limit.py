@@ -99,9 +99,11 @@ class Pacer:
         starts reserved for it. So it takes a new slot instead, at most ``MAX_RESLOTS`` times (then it goes).
         """
         for _ in range(MAX_RESLOTS + 1):
-            before = self._clock()
             wait = self.slots.reserve(self.key, 1.0 / self.rate)
-            slot = (before + self._clock()) / 2 + max(wait, 0.0)  # the store's "now" fell within its round trip
+            # The wait counts from the store's reply: a slow round trip (a thread's first Redis call opens its
+            # connection) delays the start, never makes it early, and is not a late wake-up. Counting from the
+            # middle of the round trip gave up every thread's first slot: 128 a process, 0.77 of the limit for 4.
+            slot = self._clock() + max(wait, 0.0)
             if wait > 0:
                 self._sleep(wait)
             if self._clock() - slot <= LATE_S:
