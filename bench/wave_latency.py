@@ -84,6 +84,16 @@ def _context() -> dict:
     return {"ti": _TaskInstanceStub(), "run_id": "bench"}
 
 
+def _in_dag_run(operator):
+    """Airflow's current context as a task of the daily DAG's run ``bench`` sees it (dag and run_id)."""
+    from types import SimpleNamespace
+
+    from airflow.sdk.execution_time.context import set_current_context
+
+    return set_current_context({**_context(), "dag": SimpleNamespace(dag_id="zoom_onboarding_contact_groups"),
+                                "task": operator})
+
+
 def _create_wave(names: list[str], members: dict[str, list[str]], folder: Path) -> dict:
     from airflow_provider_zoom.operators.waves import WaveCreateGroupsOperator
 
@@ -197,10 +207,11 @@ def _existing(emulator: Emulator, groups: int, cohorts: int, folder: Path) -> di
         raise RuntimeError(f"existing: the wave created {result['created_count']} of {groups}: {result}")
     task_s = []
     for i in range(cohorts):  # the daily DAG's create task per cohort: a fresh operator and hook each
-        operator = CreateGroupOperator(task_id="create_group", name=f"Onboarding 2026-W{40 + i:02d} Daily",
+        operator = CreateGroupOperator(task_id=f"create_group_{i}", name=f"Onboarding 2026-W{40 + i:02d} Daily",
                                        zoom_conn_id=CONN_ID)
         started = time.monotonic()
-        outcome = operator.execute(_context())
+        with _in_dag_run(operator):  # the tasks of one daily run (they share its listing of the account)
+            outcome = operator.execute(_context())
         task_s.append(time.monotonic() - started)
         if outcome["outcome"] != "created":
             raise RuntimeError(f"existing: cohort {i} was not created: {outcome}")
@@ -217,8 +228,10 @@ def _existing(emulator: Emulator, groups: int, cohorts: int, folder: Path) -> di
         # one full listing of the account at its largest in this wave: 50 groups a page (Zoom's maximum)
         "wave_cg_full_listings": len(lists) / math.ceil((EXISTING_GROUPS + groups) / 50),
         "wave_cg_listing_s": (max(c[3] for c in listing) - min(c[2] for c in listing)) if listing else 0.0,
+        # The first task of the run lists the account (40 pages, latency-bound); the others use its listing.
         "daily_task_create_s": task_s,
         "daily_cg_existing_2000_create_s": statistics.median(task_s),
+        "daily_cg_existing_2000_first_task_s": task_s[0],
         "status_429": status_counts(state).get("429", 0),
         "tokens_issued": state["counters"]["tokens_issued"],
     }
@@ -256,6 +269,7 @@ def measure(groups: int, cohorts: int) -> dict:
         "wave_cg_full_listings": existing["wave_cg_full_listings"],
         "wave_cg_listing_s": existing["wave_cg_listing_s"],
         "daily_cg_existing_2000_create_s": existing["daily_cg_existing_2000_create_s"],
+        "daily_cg_existing_2000_first_task_s": existing["daily_cg_existing_2000_first_task_s"],
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
