@@ -73,8 +73,9 @@ print(f"test-compat: Airflow {md.version('apache-airflow')}, task SDK {md.versio
 EOF
 start=$SECONDS
 set +e
-# On every core, as make test (COMPAT_WORKERS=0: one process).
-AIRFLOW__CORE__LOAD_EXAMPLES=False "$PY" -m pytest -p no:cacheprovider -n "${COMPAT_WORKERS:-auto}" --dist worksteal \
+# Two workers per core, as make test (COMPAT_WORKERS=0: one process).
+WORKERS="${COMPAT_WORKERS:-$("$PY" -c 'import os; print(2 * (os.cpu_count() or 1))')}"
+AIRFLOW__CORE__LOAD_EXAMPLES=False "$PY" -m pytest -p no:cacheprovider -n "$WORKERS" --dist worksteal \
     "${TESTS[@]}" "$@"
 rc=$?
 set -e
