@@ -17,6 +17,7 @@ is latency-bound (sequential pages) and is reported apart as ``wave_cg_listing_s
   with a fresh hook as a worker runs it).
 
     python -m bench.wave_latency --groups 400
+    python -m bench.wave_latency --steady 150:10     # a steadier network: the 429s come from the jitter
 """
 
 from __future__ import annotations
@@ -237,6 +238,18 @@ def _existing(emulator: Emulator, groups: int, cohorts: int, folder: Path) -> di
     }
 
 
+def steady(groups: int, latency_ms: int, jitter_ms: int) -> dict:
+    """Both APIs' waves at one latency only (``--steady 150:10``: a steadier network than ``LATENCIES``)."""
+    logging.getLogger("airflow").setLevel(logging.WARNING)
+    flags = ("--plan", "business", "--fault-latency-ms", str(latency_ms), "--fault-latency-jitter-ms", str(jitter_ms))
+    with tempfile.TemporaryDirectory(prefix="zoom-bench-latency-") as tmp:
+        with Emulator(*flags) as emulator:
+            im = _one_latency(emulator, groups, Path(tmp) / "im", contact=False, tag="ims")
+        with Emulator(*flags, "--im-groups", "gone") as emulator:
+            cg = _one_latency(emulator, groups, Path(tmp) / "cg", contact=True, tag="cgs")
+    return {"latency_ms": latency_ms, "jitter_ms": jitter_ms, "im": im, "cg": cg}
+
+
 def measure(groups: int, cohorts: int) -> dict:
     logging.getLogger("airflow").setLevel(logging.WARNING)
     runs: dict = {}
@@ -278,7 +291,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--groups", type=int, default=400)
     parser.add_argument("--cohorts", type=int, default=5, help="daily create tasks in the 2,000-group account")
+    parser.add_argument("--steady", metavar="MS:JITTER_MS",
+                        help="only both APIs' waves at this latency (not part of make bench), e.g. 150:10")
     args = parser.parse_args()
+    if args.steady:
+        latency_ms, jitter_ms = (int(part) for part in args.steady.split(":"))
+        print(json.dumps(steady(args.groups, latency_ms, jitter_ms)))
+        return
     print(json.dumps(measure(args.groups, args.cohorts)))
 
 
