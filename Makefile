@@ -22,7 +22,7 @@ demo: install
 # The whole suite but the opt-in markers (tests/conftest.py OPT_IN_MARKERS: package, e2e), which have targets of
 # their own below. pytest-xdist runs two workers per core (each has its own Airflow home and emulator;
 # tests/conftest.py starts the slow ones first): a third of a worker's time is spent waiting on its emulator and
-# subprocesses, so on 2 cores 4 workers took 7 min 3 s and 2 took 11 min 11 s (idle machine, 2026-12-03).
+# subprocesses, so on 2 cores 4 workers took 7 to 9 min and 2 took 11 min 11 s (2026-12-03, docs/development.md).
 # TEST_WORKERS=0 runs them in one process, for a debugger.
 TEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print(2 * (os.cpu_count() or 1))")
 test: install

@@ -91,7 +91,7 @@ def _in_dag_run(operator):
 
     from airflow.sdk.execution_time.context import set_current_context
 
-    return set_current_context({**_context(), "dag": SimpleNamespace(dag_id="zoom_onboarding_contact_groups"),
+    return set_current_context({**_context(), "dag": SimpleNamespace(dag_id="zoom_onboarding_im_groups"),
                                 "task": operator})
 
 
