@@ -10,7 +10,7 @@
 # so that what is tested is the installed provider.
 #
 # Environment: PYTHON (default python3.11, else python3), COMPAT_VENV (default .venv-compat-VERSION), COMPAT_WORKERS
-# (pytest-xdist workers, default auto),
+# (pytest-xdist workers, default two per core; 0: one process),
 # COMPAT_TESTS (default: the hook, operator, DAG, provider-info and compat tests).
 set -euo pipefail
 
